@@ -1,0 +1,22 @@
+/**
+ * The runtime-agnostic relay core: only web-standard APIs, no `Deno.*`.
+ *
+ * @module
+ */
+export { LOBBY, Relay } from "./relay.ts";
+export type { RelayLimits, RelayOptions, RelayStats } from "./relay.ts";
+export { Session } from "./session.ts";
+export type { Port, SessionState } from "./session.ts";
+export { OutboundQueue } from "./outbound_queue.ts";
+export { Outgoing, WireFormat } from "./outgoing.ts";
+export type { Frame } from "./outgoing.ts";
+export { MemoryPubSub } from "./pubsub.ts";
+export type { PublishOptions, PubSub, Subscriber } from "./pubsub.ts";
+export { CloseCode, RelayError } from "./errors.ts";
+export type { ErrorCode } from "./errors.ts";
+export { PROTOCOL_VERSION } from "./protocol.ts";
+export type * from "./protocol.ts";
+export { BINARY_FRAME_VERSION, decodeBinaryFrame, encodeBinaryFrame } from "./binary_frame.ts";
+export { LineDecoder } from "./line_decoder.ts";
+export { cleanText } from "./sanitize.ts";
+export { nameKey, validateName, validateRoom } from "./names.ts";

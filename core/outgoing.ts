@@ -1,0 +1,98 @@
+// One event, encoded at most once per wire format however many sessions receive it.
+
+import { encodeBinaryFrame } from "./binary_frame.ts";
+import type { DirectEvent, MessageEvent, ServerEvent } from "./protocol.ts";
+import { renderTextLines } from "./text_render.ts";
+
+/** How a session receives events. */
+export const WireFormat = {
+  /** Plain lines for telnet and netcat (TCP text mode). */
+  TextLine: 0,
+  /** One JSON object per line (TCP JSON mode). */
+  JsonLine: 1,
+  /** One JSON object per frame, and files as binary frames (WebSocket). */
+  JsonFrame: 2,
+} as const;
+/** One of {@link WireFormat}'s values. */
+export type WireFormat = typeof WireFormat[keyof typeof WireFormat];
+
+/** Encoded bytes or text ready for a transport, with its size counted once. */
+export interface Frame {
+  /** A string is a text frame; bytes are a binary frame or raw stream bytes. */
+  readonly data: string | Uint8Array<ArrayBuffer>;
+  /** Size in bytes on the wire. */
+  readonly bytes: number;
+}
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff) i++, bytes += 2; // surrogate pair: 4 bytes for 2 units
+    else bytes += 2;
+  }
+  return bytes;
+}
+
+function bytesFrame(data: Uint8Array<ArrayBuffer>): Frame {
+  return { data, bytes: data.length };
+}
+
+function toJson(event: ServerEvent): string {
+  if ((event.type === "message" || event.type === "direct") && event.data) {
+    return JSON.stringify({ ...event, data: event.data.toBase64() });
+  }
+  return JSON.stringify(event);
+}
+
+function binaryFrame(event: MessageEvent | DirectEvent, data: Uint8Array): Frame {
+  const { data: _payload, ...header } = event;
+  return bytesFrame(encodeBinaryFrame(header, data));
+}
+
+/**
+ * An event on its way to one or many sessions. Each wire format's encoding is
+ * made on first use and shared by every recipient after that.
+ */
+export class Outgoing {
+  /** The event being sent. */
+  readonly event: ServerEvent;
+  #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined];
+  #json: string | undefined;
+
+  constructor(event: ServerEvent) {
+    this.event = event;
+  }
+
+  /** The frame for `format`, or null when that format does not show this event. */
+  frame(format: WireFormat): Frame | null {
+    return this.#frames[format] ??= this.#encode(format);
+  }
+
+  #encode(format: WireFormat): Frame | null {
+    const event = this.event;
+    switch (format) {
+      case WireFormat.TextLine: {
+        const lines = renderTextLines(event);
+        return lines.length === 0 ? null : bytesFrame(encoder.encode(lines.join("\r\n") + "\r\n"));
+      }
+      case WireFormat.JsonLine:
+        return bytesFrame(encoder.encode(this.#jsonText() + "\n"));
+      case WireFormat.JsonFrame: {
+        if ((event.type === "message" || event.type === "direct") && event.data) {
+          return binaryFrame(event, event.data);
+        }
+        const json = this.#jsonText();
+        return { data: json, bytes: utf8Length(json) };
+      }
+    }
+  }
+
+  #jsonText(): string {
+    return this.#json ??= toJson(this.event);
+  }
+}

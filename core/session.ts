@@ -1,0 +1,285 @@
+// One connection as the core sees it: its state, its outbound queue, and the
+// decoding of what arrives. Decisions about rooms and names live in the relay.
+
+import { decodeBinaryFrame } from "./binary_frame.ts";
+import { CloseCode, RelayError } from "./errors.ts";
+import { LineDecoder } from "./line_decoder.ts";
+import { OutboundQueue } from "./outbound_queue.ts";
+import { Outgoing, WireFormat } from "./outgoing.ts";
+import type { Subscriber } from "./pubsub.ts";
+import { type ClientRequest, decodeRequest, type ServerEvent } from "./protocol.ts";
+
+/**
+ * What a transport gives the relay for each connection: a way to wake its
+ * writer and a way to close. The core never learns which transport it is.
+ *
+ * @example A port for a transport that writes frames as they come
+ * ```ts
+ * import { type Port, Relay } from "@crosswire/relay";
+ * const written: (string | Uint8Array)[] = [];
+ * const port: Port = {
+ *   framing: "frames",
+ *   wake: (queue) => queueMicrotask(() => queue.take().forEach((f) => written.push(f.data))),
+ *   close: () => {},
+ * };
+ * const session = new Relay().connect(port);
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * await Promise.resolve();
+ * if (written.length === 0) throw new Error("nothing was written");
+ * ```
+ */
+export interface Port {
+  /**
+   * `"lines"` for byte streams (TCP): the core splits lines and starts in text
+   * mode. `"frames"` for message transports (WebSocket): JSON and binary frames.
+   */
+  readonly framing: "lines" | "frames";
+  /**
+   * The queue went from empty to non-empty. Drain it soon, not re-entrantly;
+   * this is called on the per-message path, so it must not await or throw.
+   */
+  wake(queue: OutboundQueue): void;
+  /**
+   * Close the connection after writing what is queued. `code` is a WebSocket
+   * close code; stream transports may ignore it (the reason was already sent).
+   */
+  close(code: number, reason: string): void;
+}
+
+/** What the relay does for a session; implemented by {@link Relay}. */
+export interface SessionHost {
+  readonly limits: Readonly<{
+    maxLineBytes: number;
+    maxFrameBytes: number;
+    maxFileBytes: number;
+    maxQueuedBytes: number;
+  }>;
+  hello(): ServerEvent;
+  handle(session: Session, request: ClientRequest): void;
+  handleLine(session: Session, line: string): void;
+  reportError(error: unknown): void;
+  disconnected(session: Session, reason: "leave" | "disconnect"): void;
+}
+
+/** Connection state: waiting for a name, logged in, or gone. */
+export type SessionState = "new" | "ready" | "closed";
+
+/**
+ * One connected client. A transport feeds it what arrives; the relay manages
+ * its names and rooms.
+ */
+export class Session implements Subscriber {
+  /** Unique id of this connection. */
+  readonly id: string = crypto.randomUUID();
+  /** Frames waiting for the transport. */
+  readonly outbound: OutboundQueue = new OutboundQueue();
+  /** Remote address as the transport reported it, for limits and logs. */
+  readonly remoteAddress: string | undefined;
+  /** Logged-in name, or undefined before login. */
+  name: string | undefined;
+  /** Rooms joined, oldest first. */
+  readonly rooms: Set<string> = new Set();
+  /** Where text-mode lines without a command go. */
+  currentRoom: string | undefined;
+  /** Whether the sender receives its own room messages. */
+  echo = false;
+  #state: SessionState = "new";
+  #format: WireFormat;
+  #port: Port;
+  #host: SessionHost;
+  #lines: LineDecoder | undefined;
+  #linesSeen = 0;
+  #overflowed = false;
+
+  /** @internal Created by {@link Relay.connect}. */
+  constructor(host: SessionHost, port: Port, remoteAddress: string | undefined) {
+    this.#host = host;
+    this.#port = port;
+    this.remoteAddress = remoteAddress;
+    if (port.framing === "lines") {
+      this.#format = WireFormat.TextLine;
+      this.#lines = new LineDecoder(host.limits.maxLineBytes);
+    } else {
+      this.#format = WireFormat.JsonFrame;
+    }
+  }
+
+  /** Current connection state. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** True once the session speaks JSON (always on WebSocket; after a JSON hello on TCP). */
+  get json(): boolean {
+    return this.#format !== WireFormat.TextLine;
+  }
+
+  /** @internal Marks the session logged in. */
+  markReady(): void {
+    if (this.#state === "new") this.#state = "ready";
+  }
+
+  /** Feeds bytes from a stream transport. */
+  feed(chunk: Uint8Array): void {
+    const lines = this.#lines;
+    if (!lines || this.#state === "closed") return;
+    const result = lines.push(chunk, (line) => this.#guard(() => this.#line(line)));
+    if (result === "too_long") {
+      this.#closeWith(
+        new RelayError("line_too_long", `a line may be at most ${lines.maxLineBytes} bytes`, {
+          closeCode: CloseCode.tooBig,
+        }),
+      );
+    }
+  }
+
+  /** Feeds one text frame from a message transport. */
+  receiveText(text: string): void {
+    if (this.#state === "closed") return;
+    this.#guard(() => {
+      const max = this.#host.limits.maxFrameBytes;
+      if (
+        text.length > max || (text.length * 3 > max && new TextEncoder().encode(text).length > max)
+      ) {
+        throw new RelayError("too_large", `a message may be at most ${max} bytes`, {
+          closeCode: CloseCode.tooBig,
+        });
+      }
+      this.#host.handle(this, decodeRequest(text));
+    });
+  }
+
+  /** Feeds one binary frame from a message transport. */
+  receiveBinary(frame: Uint8Array): void {
+    if (this.#state === "closed") return;
+    this.#guard(() => {
+      if (frame.length > this.#host.limits.maxFileBytes + 4096 + 3) {
+        throw new RelayError(
+          "too_large",
+          `a file may be at most ${this.#host.limits.maxFileBytes} bytes`,
+          {
+            closeCode: CloseCode.tooBig,
+          },
+        );
+      }
+      const { header, payload } = decodeBinaryFrame(frame);
+      const text = (key: string) =>
+        typeof header[key] === "string" ? header[key] as string : undefined;
+      const ref = text("ref");
+      const file = typeof header.file === "object" && header.file !== null
+        ? header.file as Record<string, unknown>
+        : {};
+      const content = {
+        kind: "file" as const,
+        data: payload,
+        name: typeof file.name === "string" ? file.name : "file",
+        type: typeof file.type === "string" ? file.type : "application/octet-stream",
+      };
+      const to = text("to");
+      const room = text("room");
+      const request: ClientRequest = to !== undefined
+        ? { type: "direct", to, content }
+        : room !== undefined
+        ? { type: "publish", room, content }
+        : (() => {
+          throw new RelayError("bad_frame", 'a binary frame header needs "room" or "to"', { ref });
+        })();
+      this.#host.handle(this, ref === undefined ? request : { ...request, ref });
+    });
+  }
+
+  /** The transport saw the connection end. Safe to call more than once. */
+  disconnect(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#host.disconnected(this, "disconnect");
+  }
+
+  /** Queues an already-encoded event. Part of the per-message path: no awaits. */
+  deliver(message: Outgoing): void {
+    if (this.#state === "closed") return;
+    const frame = message.frame(this.#format);
+    if (frame === null) return;
+    const queue = this.outbound;
+    if (queue.push(frame)) this.#port.wake(queue);
+    if (queue.bytes > this.#host.limits.maxQueuedBytes && !this.#overflowed) {
+      this.#overflowed = true;
+      // Closing mid-broadcast would reorder notices; finish the fan-out first.
+      queueMicrotask(() => this.#slowConsumer());
+    }
+  }
+
+  /** Sends one event to this session only. */
+  send(event: ServerEvent): void {
+    this.deliver(new Outgoing(event));
+  }
+
+  /** Sends an error event for `error`, closing when the error requires it. */
+  fail(error: unknown): void {
+    if (error instanceof RelayError) {
+      if (error.closeCode !== undefined) return this.#closeWith(error);
+      this.send(errorEvent(error));
+      return;
+    }
+    this.#host.reportError(error);
+    this.send({
+      type: "error",
+      code: "internal_error",
+      message: "the server failed to handle that",
+    });
+  }
+
+  /** Ends the session: queues a last notice, asks the transport to close, and leaves the relay. */
+  close(code: number, reason: string, notice?: ServerEvent): void {
+    if (this.#state === "closed") return;
+    if (notice) this.send(notice);
+    this.#state = "closed";
+    this.#port.close(code, reason);
+    this.#host.disconnected(this, "disconnect");
+  }
+
+  #closeWith(error: RelayError): void {
+    this.close(error.closeCode ?? CloseCode.policyViolation, error.message, errorEvent(error));
+  }
+
+  #slowConsumer(): void {
+    if (this.#state === "closed") return;
+    // Its queue is what overflowed, so drop it rather than add to it.
+    this.outbound.take();
+    this.#closeWith(
+      new RelayError("slow_consumer", "you were not reading fast enough and fell too far behind", {
+        closeCode: CloseCode.slowConsumer,
+      }),
+    );
+  }
+
+  #line(line: string): void {
+    if (this.#state === "closed") return;
+    const first = this.#linesSeen++ === 0;
+    if (this.#format === WireFormat.TextLine) {
+      if (first && line.trimStart().startsWith("{")) {
+        this.#format = WireFormat.JsonLine;
+        this.#lines!.maxLineBytes = this.#host.limits.maxFrameBytes;
+        this.send(this.#host.hello());
+      } else {
+        return this.#host.handleLine(this, line);
+      }
+    }
+    if (line.trim() === "") return;
+    this.#host.handle(this, decodeRequest(line));
+  }
+
+  #guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+}
+
+function errorEvent(error: RelayError): ServerEvent {
+  return error.ref === undefined
+    ? { type: "error", code: error.code, message: error.message }
+    : { type: "error", code: error.code, message: error.message, ref: error.ref };
+}

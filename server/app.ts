@@ -1,0 +1,161 @@
+// The HTTP side as a Hono app. It uses no Deno API: the runtime's
+// `upgradeWebSocket` comes in as a parameter, so the same app runs elsewhere.
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { UpgradeWebSocket, WSContext } from "hono/ws";
+import type { OutboundQueue, Port, Relay, Session } from "../core/mod.ts";
+
+/** Options for {@link createApp}. */
+export interface AppOptions {
+  /** The runtime's Hono WebSocket upgrader, e.g. `upgradeWebSocket` from `hono/deno`. */
+  // deno-lint-ignore no-explicit-any -- Hono types this generically per runtime
+  upgradeWebSocket: UpgradeWebSocket<any>;
+  /** TCP port to mention on the index page, when a TCP listener runs. @default undefined */
+  tcpPort?: number;
+  /** Reads the peer's address from a request, for per-address limits. @default undefined */
+  remoteAddress?: (c: Context) => string | undefined;
+}
+
+// WebSocket close reasons are limited to 123 bytes.
+function shortReason(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.subarray(0, 120)) + "...";
+}
+
+/** Adapts one upgraded socket to the core's {@link Port}. */
+function websocketPort(ws: WSContext, onBroken: () => void): Port {
+  let queue: OutboundQueue | undefined;
+  let scheduled = false;
+  // Bound once per connection so the per-message path allocates nothing.
+  const drain = () => {
+    scheduled = false;
+    if (!queue) return;
+    try {
+      for (const frame of queue.take()) ws.send(frame.data);
+    } catch {
+      onBroken();
+    }
+  };
+  return {
+    framing: "frames",
+    wake(pending) {
+      queue = pending;
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(drain);
+    },
+    close(code, reason) {
+      // After any drain already scheduled, so the last notice goes out first.
+      queueMicrotask(() => {
+        drain();
+        try {
+          ws.close(code, shortReason(reason));
+        } catch { /* already closed */ }
+      });
+    },
+  };
+}
+
+function messageBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return undefined;
+}
+
+/**
+ * Builds the relay's HTTP app: `GET /ws` upgrades to WebSocket (426 without
+ * upgrade headers), `GET /healthz` reports counts, `GET /` says how to connect.
+ *
+ * @param relay The relay that owns the sessions.
+ * @param options The runtime's `upgradeWebSocket`, and what the index page shows.
+ * @returns A Hono app; serve it with `Deno.serve(app.fetch)` or any Hono runtime.
+ *
+ * @example Serving the app with Deno
+ * ```ts
+ * import { createApp, Relay } from "@crosswire/relay";
+ * import { upgradeWebSocket } from "hono/deno";
+ * const app = createApp(new Relay(), { upgradeWebSocket });
+ * const response = await app.request("/healthz");
+ * if (response.status !== 200) throw new Error("unhealthy");
+ * ```
+ */
+export function createApp(relay: Relay, options: AppOptions): Hono {
+  const app = new Hono();
+  const started = Date.now();
+
+  app.get(
+    "/ws",
+    options.upgradeWebSocket((c) => {
+      let session: Session | undefined;
+      const remoteAddress = options.remoteAddress?.(c);
+      return {
+        onOpen(_event, ws) {
+          const raw = ws.raw as { binaryType?: string } | undefined;
+          if (raw && "binaryType" in raw) raw.binaryType = "arraybuffer";
+          const port = websocketPort(ws, () => {
+            session?.disconnect();
+            try {
+              ws.close(1011, "send failed");
+            } catch { /* already closed */ }
+          });
+          session = relay.connect(port, remoteAddress === undefined ? {} : { remoteAddress });
+        },
+        onMessage(event, ws) {
+          if (!session) return;
+          const data = event.data;
+          if (typeof data === "string") return session.receiveText(data);
+          const bytes = messageBytes(data);
+          if (bytes) return session.receiveBinary(bytes);
+          // A Blob can only be read asynchronously, which would reorder messages.
+          session.close(1003, "unsupported binary type");
+          void ws;
+        },
+        onClose() {
+          session?.disconnect();
+        },
+        onError() {
+          session?.disconnect();
+        },
+      };
+    }),
+    (c) =>
+      c.json({
+        error: {
+          code: "upgrade_required",
+          message: "GET /ws expects a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)",
+        },
+      }, 426),
+  );
+
+  app.get("/healthz", (c) =>
+    c.json({
+      status: "ok",
+      ...relay.stats(),
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    }));
+
+  app.get("/", (c) => {
+    const host = c.req.header("host") ?? "localhost";
+    const scheme = new URL(c.req.url).protocol === "https:" ? "wss" : "ws";
+    const hostname = host.replace(/:\d+$/, "");
+    const lines = [
+      "crosswire: a real-time relay where telnet, terminal and WebSocket clients share rooms.",
+      "",
+      `WebSocket: ${scheme}://${host}/ws  (one JSON object per frame; see docs/PROTOCOL.md)`,
+    ];
+    if (options.tcpPort !== undefined) {
+      lines.push(
+        `TCP:       telnet ${hostname} ${options.tcpPort}  (or: nc ${hostname} ${options.tcpPort})`,
+      );
+    }
+    lines.push("Health:    GET /healthz", "");
+    return c.text(lines.join("\n"));
+  });
+
+  app.notFound((c) => c.json({ error: { code: "not_found", message: "no such path" } }, 404));
+  return app;
+}

@@ -1,0 +1,11 @@
+/**
+ * Deno wiring for the relay: the Hono app, the TCP listener, and both together.
+ *
+ * @module
+ */
+export { createApp } from "./app.ts";
+export type { AppOptions } from "./app.ts";
+export { serveTcp } from "./tcp.ts";
+export type { TcpServer } from "./tcp.ts";
+export { startServer } from "./serve.ts";
+export type { RunningServer, ServerOptions } from "./serve.ts";

@@ -1,0 +1,152 @@
+// Raw TCP for telnet, netcat and the terminal client. This file only moves
+// bytes: framing, modes and limits are the core's.
+
+import type { OutboundQueue, Relay } from "../core/mod.ts";
+
+/** A running TCP listener attached to a relay. */
+export interface TcpServer {
+  /** The address actually bound (port 0 becomes a real port). */
+  readonly addr: Deno.NetAddr;
+  /** Open connections. */
+  readonly connections: number;
+  /** Stops accepting. Open connections stay until the relay closes them. */
+  stop(): void;
+  /** Closes every connection now, without waiting for queued output. */
+  destroyAll(): void;
+  /** Resolves when the listener and every connection are closed. */
+  readonly finished: Promise<void>;
+}
+
+const READ_BUFFER_BYTES = 16 * 1024;
+const encoder = new TextEncoder();
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+// Everything queued since the last write goes out in one write.
+function joinFrames(queue: OutboundQueue): Uint8Array {
+  const frames = queue.take();
+  const parts = frames.map((frame) =>
+    typeof frame.data === "string" ? encoder.encode(frame.data) : frame.data
+  );
+  if (parts.length === 1) return parts[0]!;
+  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}
+
+function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): () => void {
+  let writing = false;
+  let closeWhenDrained = false;
+  let closed = false;
+  const closeConn = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch { /* already closed by the peer */ }
+    onClosed();
+  };
+  const flush = async (queue: OutboundQueue) => {
+    writing = true;
+    try {
+      while (queue.length > 0 && !closed) await writeAll(conn, joinFrames(queue));
+    } catch {
+      session.disconnect(); // reset or broken pipe: only this peer is affected
+      closeConn();
+    } finally {
+      writing = false;
+      if (closeWhenDrained) closeConn();
+    }
+  };
+  const remote = conn.remoteAddr as Deno.NetAddr;
+  const session = relay.connect({
+    framing: "lines",
+    wake: (queue) => {
+      if (!writing) void flush(queue);
+    },
+    close: () => {
+      closeWhenDrained = true;
+      if (!writing) closeConn();
+    },
+  }, { remoteAddress: remote.hostname });
+
+  const read = async () => {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (session.state !== "closed") {
+        const count = await conn.read(buffer);
+        if (count === null) break;
+        session.feed(buffer.subarray(0, count));
+      }
+    } catch { /* reset, or closed by us */ }
+    session.disconnect();
+    closeWhenDrained = true;
+    if (!writing) closeConn();
+  };
+  void read();
+  return closeConn;
+}
+
+/**
+ * Serves relay sessions on an open TCP (or TLS) listener.
+ *
+ * @param relay The relay that owns the sessions.
+ * @param listener From `Deno.listen` or `Deno.listenTls`.
+ */
+export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
+  const open = new Set<{ close: () => void }>();
+  let stopped = false;
+  let allClosed: (() => void) | undefined;
+  const closedOne = (entry: { close: () => void }) => {
+    open.delete(entry);
+    if (stopped && open.size === 0) allClosed?.();
+  };
+  const accepting = (async () => {
+    while (!stopped) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopped || error instanceof Deno.errors.BadResource) break;
+        continue; // e.g. a handshake that failed: keep serving the others
+      }
+      if ("setNoDelay" in conn) {
+        const tcp = conn as Deno.TcpConn;
+        tcp.setNoDelay(true);
+        tcp.setKeepAlive(true);
+      }
+      const entry = { close: () => {} };
+      open.add(entry);
+      entry.close = serveConnection(relay, conn, () => closedOne(entry));
+    }
+  })();
+  const finished = (async () => {
+    await accepting;
+    if (open.size > 0) await new Promise<void>((resolve) => allClosed = resolve);
+  })();
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    get connections() {
+      return open.size;
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    },
+    destroyAll() {
+      for (const entry of [...open]) entry.close();
+    },
+    finished,
+  };
+}
