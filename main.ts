@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import type { RelayOptions } from "./core/mod.ts";
 import { startServer } from "./server/mod.ts";
 
 const HELP = `crosswire: a real-time relay for telnet, terminal and WebSocket clients
@@ -16,8 +17,40 @@ Usage: deno task start [flags]
   --no-tcp                 do not listen on TCP
   --motd TEXT              message shown to every user at login
   --announce-every SECONDS broadcast the server time this often (default off)
+
+TLS and browsers:
+  --cert FILE --key FILE   PEM certificate chain and key: HTTPS/WSS, and TLS on TCP
+  --allow-origin ORIGIN    let pages from ORIGIN open WebSockets (repeatable; * for any)
+
+Limits (every one finite by default):
+  --max-connections N      open connections in total (default 10000)
+  --max-per-address N      open connections from one address (default 100)
+  --idle-timeout SECONDS   close clients silent this long; 0 = never (default 300)
+  --keepalive SECONDS      WebSocket ping interval; 0 = off (default 30)
+  --max-line-bytes N       longest text-mode TCP line (default 8192)
+  --max-text-bytes N       longest chat message (default 8192)
+  --max-file-bytes N       largest shared file (default 1048576)
+  --max-queued-bytes N     output queued for one client before it is dropped (default 8388608)
+  --rate N                 messages per second per client, sustained (default 20)
+  --rate-burst N           messages per client in a burst (default 50)
+  --rate-bytes N           bytes per second per client, sustained (default 1048576)
+  --max-rooms-per-user N   rooms one user may be in (default 32)
+
   --help                   show this help
 `;
+
+const LIMIT_FLAGS = {
+  "max-connections": "maxConnections",
+  "max-per-address": "maxConnectionsPerAddress",
+  "max-line-bytes": "maxLineBytes",
+  "max-text-bytes": "maxTextBytes",
+  "max-file-bytes": "maxFileBytes",
+  "max-queued-bytes": "maxQueuedBytes",
+  "rate": "rateMessagesPerSecond",
+  "rate-burst": "rateMessageBurst",
+  "rate-bytes": "rateBytesPerSecond",
+  "max-rooms-per-user": "maxRoomsPerSession",
+} as const satisfies Record<string, keyof RelayOptions>;
 
 function fail(message: string): never {
   console.error(`crosswire: ${message}`);
@@ -33,6 +66,22 @@ function portNumber(flag: string, value: string | undefined, fallback: number): 
   return port;
 }
 
+function positiveNumber(flag: string, value: string, allowZero = false): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0 || (number === 0 && !allowZero)) {
+    fail(`--${flag} must be a number ${allowZero ? "of 0 or more" : "above 0"}, not "${value}"`);
+  }
+  return number;
+}
+
+function readPem(flag: string, path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    fail(`cannot read --${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
 function parseFlags(args: string[]) {
   try {
     return parseArgs({
@@ -44,6 +93,14 @@ function parseFlags(args: string[]) {
         "no-tcp": { type: "boolean", default: false },
         motd: { type: "string" },
         "announce-every": { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        "allow-origin": { type: "string", multiple: true, default: [] },
+        "idle-timeout": { type: "string" },
+        keepalive: { type: "string" },
+        ...Object.fromEntries(
+          Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: "string" as const }]),
+        ) as Record<keyof typeof LIMIT_FLAGS, { type: "string" }>,
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -68,13 +125,33 @@ async function main(args: string[]): Promise<void> {
     if (!(announceSeconds > 0)) fail("--announce-every must be a number of seconds above 0");
   }
 
+  const relay: RelayOptions = flags.motd === undefined ? {} : { motd: flags.motd };
+  for (const [flag, option] of Object.entries(LIMIT_FLAGS)) {
+    const value = flags[flag as keyof typeof LIMIT_FLAGS];
+    if (value !== undefined) relay[option] = positiveNumber(flag, value);
+  }
+  if (flags["idle-timeout"] !== undefined) {
+    relay.idleTimeoutMs = positiveNumber("idle-timeout", flags["idle-timeout"], true) * 1000;
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
+    fail("--cert and --key go together");
+  }
+  const tls = flags.cert !== undefined && flags.key !== undefined
+    ? { cert: readPem("cert", flags.cert), key: readPem("key", flags.key) }
+    : undefined;
+
   let server;
   try {
     server = await startServer({
       hostname: flags.host,
       port,
       tcpPort,
-      relay: flags.motd === undefined ? {} : { motd: flags.motd },
+      relay,
+      allowOrigins: flags["allow-origin"],
+      ...(tls ? { tls } : {}),
+      ...(flags.keepalive === undefined
+        ? {}
+        : { keepaliveSeconds: positiveNumber("keepalive", flags.keepalive, true) }),
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {

@@ -14,6 +14,12 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Builds a binary frame from a JSON-serialisable header and a payload. */
 export function encodeBinaryFrame(header: object, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   const head = encoder.encode(JSON.stringify(header));
+  if (head.length > MAX_BINARY_HEADER_BYTES) {
+    throw new RelayError(
+      "bad_frame",
+      `a binary frame header may be at most ${MAX_BINARY_HEADER_BYTES} bytes`,
+    );
+  }
   const frame = new Uint8Array(3 + head.length + payload.length);
   frame[0] = BINARY_FRAME_VERSION;
   frame[1] = head.length >> 8;

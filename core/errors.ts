@@ -23,7 +23,10 @@ export type ErrorCode =
   | "line_too_long"
   | "empty_message"
   | "slow_consumer"
-  | "server_shutdown"
+  | "rate_limited"
+  | "server_busy"
+  | "idle_timeout"
+  | "room_limit"
   | "internal_error";
 
 /** WebSocket close codes the relay uses (1000-1015 from RFC 6455, 4000+ our own). */
@@ -35,7 +38,10 @@ export const CloseCode = {
   policyViolation: 1008,
   tooBig: 1009,
   internalError: 1011,
+  tryAgainLater: 1013,
+  idleTimeout: 4001,
   slowConsumer: 4008,
+  rateLimited: 4029,
 } as const;
 
 /**

@@ -46,6 +46,28 @@ export interface RelayOptions {
   maxRoomsPerSession?: number;
   /** Names listed in one presence reply (the count is always complete). @default 200 */
   maxPresenceMembers?: number;
+  /** Rooms that may exist at once. @default 10000 */
+  maxRooms?: number;
+  /** Open connections, logged in or not. @default 10000 */
+  maxConnections?: number;
+  /** Open connections from one remote address. @default 100 */
+  maxConnectionsPerAddress?: number;
+  /**
+   * A client that sends nothing for this long is told and closed; 0 turns it
+   * off. Checked by {@link Relay.sweep}. @default 300000 (5 minutes)
+   */
+  idleTimeoutMs?: number;
+  /** Messages per second one session may send, sustained. @default 20 */
+  rateMessagesPerSecond?: number;
+  /** Messages one session may send in a burst. @default 50 */
+  rateMessageBurst?: number;
+  /** Bytes per second one session may send, sustained. @default 1048576 (1 MiB) */
+  rateBytesPerSecond?: number;
+  /**
+   * Messages dropped for rate within 10 seconds before the session is
+   * disconnected (close 4029). @default 100
+   */
+  rateAbuseLimit?: number;
   /** Room fan-out backplane. @default new MemoryPubSub() */
   pubsub?: PubSub;
   /** Clock, in milliseconds since the epoch. @default Date.now */
@@ -66,6 +88,14 @@ export type RelayLimits = Readonly<
       | "maxQueuedBytes"
       | "maxRoomsPerSession"
       | "maxPresenceMembers"
+      | "maxRooms"
+      | "maxConnections"
+      | "maxConnectionsPerAddress"
+      | "idleTimeoutMs"
+      | "rateMessagesPerSecond"
+      | "rateMessageBurst"
+      | "rateBytesPerSecond"
+      | "rateAbuseLimit"
     >
   >
 >;
@@ -90,9 +120,19 @@ function resolveLimits(options: RelayOptions): RelayLimits {
     maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
     maxRoomsPerSession: options.maxRoomsPerSession ?? 32,
     maxPresenceMembers: options.maxPresenceMembers ?? 200,
+    maxRooms: options.maxRooms ?? 10_000,
+    maxConnections: options.maxConnections ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 100,
+    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+    rateMessagesPerSecond: options.rateMessagesPerSecond ?? 20,
+    rateMessageBurst: options.rateMessageBurst ?? 50,
+    rateBytesPerSecond: options.rateBytesPerSecond ?? 1024 * 1024,
+    rateAbuseLimit: options.rateAbuseLimit ?? 100,
   };
 }
 
+// Commands a text-mode user may type before choosing a name.
+const PRE_LOGIN_COMMANDS = new Set(["nick", "name", "help", "?", "quit", "exit"]);
 const MEDIA_TYPE = /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/;
 const textEncoder = new TextEncoder();
 
@@ -119,6 +159,7 @@ export class Relay {
   #pubsub: PubSub;
   #now: () => number;
   #sessions = new Set<Session>();
+  #perAddress = new Map<string, number>();
   #names = new Map<string, Session>();
   #rooms = new Map<string, Set<Session>>();
   #idPrefix = Math.random().toString(36).slice(2, 8) + "-";
@@ -133,11 +174,20 @@ export class Relay {
     this.#pubsub = options.pubsub ?? new MemoryPubSub();
     this.#now = options.now ?? Date.now;
     const onError = options.onError ?? ((error: unknown) => console.error(error));
+    const limits = this.limits;
     this.#host = {
-      limits: this.limits,
+      limits,
+      rateLimits: {
+        messagesPerSecond: limits.rateMessagesPerSecond,
+        messageBurst: limits.rateMessageBurst,
+        bytesPerSecond: limits.rateBytesPerSecond,
+        // One largest message must always fit.
+        byteBurst: Math.max(limits.rateBytesPerSecond, limits.maxFrameBytes),
+      },
+      now: this.#now,
       hello: () => this.#hello(),
       handle: (session, request) => this.#handle(session, request),
-      handleLine: (session, line) => this.#handleLine(session, line),
+      handleLine: (session, line) => this.#handleLine(session, line, undefined),
       reportError: onError,
       disconnected: (session) => this.#remove(session),
     };
@@ -148,7 +198,8 @@ export class Relay {
    * a line transport is asked for a name.
    */
   connect(port: Port, info: { remoteAddress?: string } = {}): Session {
-    const session = new Session(this.#host, port, info.remoteAddress);
+    const address = info.remoteAddress;
+    const session = new Session(this.#host, port, address);
     if (this.#closing) {
       session.close(
         CloseCode.goingAway,
@@ -157,10 +208,41 @@ export class Relay {
       );
       return session;
     }
+    const fromAddress = address === undefined ? 0 : this.#perAddress.get(address) ?? 0;
+    if (
+      this.#sessions.size >= this.limits.maxConnections ||
+      fromAddress >= this.limits.maxConnectionsPerAddress
+    ) {
+      session.close(CloseCode.tryAgainLater, "server busy", {
+        type: "error",
+        code: "server_busy",
+        message: "server busy, try again later",
+      });
+      return session;
+    }
+    if (address !== undefined) this.#perAddress.set(address, fromAddress + 1);
     this.#sessions.add(session);
     if (session.json) session.send(this.#hello());
     else session.send(this.#notice("Welcome to crosswire. What's your name?"));
     return session;
+  }
+
+  /**
+   * Closes sessions idle longer than `idleTimeoutMs`. Call it on one timer for
+   * the whole relay (the Deno server does, every second), never one per connection.
+   */
+  sweep(): void {
+    const timeout = this.limits.idleTimeoutMs;
+    if (timeout <= 0) return;
+    const now = this.#now();
+    for (const session of this.#sessions) {
+      if (now - session.lastActive < timeout) continue;
+      session.close(CloseCode.idleTimeout, "idle timeout", {
+        type: "error",
+        code: "idle_timeout",
+        message: `closed after ${Math.round(timeout / 1000)} seconds without activity`,
+      });
+    }
   }
 
   /** Connection, user and room counts. */
@@ -186,7 +268,7 @@ export class Relay {
    */
   close(reason = "The server is shutting down."): void {
     this.#closing = true;
-    const notice = this.#notice(reason);
+    const notice = new Outgoing(this.#notice(reason));
     for (const session of [...this.#sessions]) {
       session.close(CloseCode.goingAway, "server shutting down", notice);
     }
@@ -211,20 +293,21 @@ export class Relay {
   }
 
   // A text-mode line, or a JSON `input` request: the name before login, then commands.
-  #handleLine(session: Session, line: string): void {
+  #handleLine(session: Session, line: string, ref: string | undefined): void {
     if (session.state === "new") {
       const trimmed = line.trim();
       if (trimmed === "") return;
-      if (!trimmed.startsWith("/")) return this.#login(session, trimmed, undefined, true);
-      const request = parseTextLine(trimmed, undefined);
-      if (request?.type === "nick") return this.#login(session, request.name, undefined, true);
-      if (request?.type === "quit" || request?.type === "help") {
-        return this.#handle(session, request);
+      if (!trimmed.startsWith("/")) return this.#login(session, trimmed, ref, true);
+      const command = /^\/(\S*)/.exec(trimmed)![1]!.toLowerCase();
+      if (!PRE_LOGIN_COMMANDS.has(command)) {
+        throw new RelayError("not_logged_in", "log in first: type your name");
       }
-      throw new RelayError("not_logged_in", "log in first: type your name");
+      const request = parseTextLine(trimmed, undefined)!;
+      if (request.type === "nick") return this.#login(session, request.name, ref, true);
+      return this.#handle(session, requestWithRef(request, ref));
     }
     const request = parseTextLine(line, session.currentRoom);
-    if (request) this.#handle(session, request);
+    if (request) this.#handle(session, requestWithRef(request, ref));
   }
 
   #handle(session: Session, request: ClientRequest): void {
@@ -253,7 +336,7 @@ export class Relay {
         if (request.echo !== undefined) session.echo = request.echo;
         return this.#login(session, request.name, request.ref, false);
       case "input":
-        return this.#handleLine(session, request.line);
+        return this.#handleLine(session, request.line, request.ref);
     }
     const name = session.name;
     if (session.state !== "ready" || name === undefined) {
@@ -351,7 +434,12 @@ export class Relay {
         );
       }
       let members = this.#rooms.get(room);
-      if (!members) this.#rooms.set(room, members = new Set());
+      if (!members) {
+        if (this.#rooms.size >= this.limits.maxRooms) {
+          throw new RelayError("room_limit", "the server has too many rooms; join an existing one");
+        }
+        this.#rooms.set(room, members = new Set());
+      }
       members.add(session);
       session.rooms.add(room);
       this.#pubsub.subscribe(room, session);
@@ -457,6 +545,12 @@ export class Relay {
 
   #remove(session: Session): void {
     if (!this.#sessions.delete(session)) return;
+    const address = session.remoteAddress;
+    if (address !== undefined) {
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(address, left);
+      else this.#perAddress.delete(address);
+    }
     for (const room of [...session.rooms]) this.#leave(session, room, "disconnect");
     if (session.name !== undefined && this.#names.get(nameKey(session.name)) === session) {
       this.#names.delete(nameKey(session.name));
@@ -466,4 +560,8 @@ export class Relay {
 
 function withRef<T extends ServerEvent>(event: T, ref: string | undefined): T {
   return ref === undefined ? event : { ...event, ref };
+}
+
+function requestWithRef(request: ClientRequest, ref: string | undefined): ClientRequest {
+  return ref === undefined ? request : { ...request, ref };
 }

@@ -5,6 +5,7 @@ import { decodeBinaryFrame } from "./binary_frame.ts";
 import { CloseCode, RelayError } from "./errors.ts";
 import { LineDecoder } from "./line_decoder.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
+import { RateLimiter, type RateLimits } from "./rate_limiter.ts";
 import { Outgoing, WireFormat } from "./outgoing.ts";
 import type { Subscriber } from "./pubsub.ts";
 import { type ClientRequest, decodeRequest, type ServerEvent } from "./protocol.ts";
@@ -53,7 +54,10 @@ export interface SessionHost {
     maxFrameBytes: number;
     maxFileBytes: number;
     maxQueuedBytes: number;
+    rateAbuseLimit: number;
   }>;
+  readonly rateLimits: RateLimits;
+  now(): number;
   hello(): ServerEvent;
   handle(session: Session, request: ClientRequest): void;
   handleLine(session: Session, line: string): void;
@@ -90,12 +94,18 @@ export class Session implements Subscriber {
   #lines: LineDecoder | undefined;
   #linesSeen = 0;
   #overflowed = false;
+  #rate: RateLimiter;
+  #lastActive: number;
+  #strikes = 0;
+  #strikeWindowStart = 0;
 
   /** @internal Created by {@link Relay.connect}. */
   constructor(host: SessionHost, port: Port, remoteAddress: string | undefined) {
     this.#host = host;
     this.#port = port;
     this.remoteAddress = remoteAddress;
+    this.#lastActive = host.now();
+    this.#rate = new RateLimiter(host.rateLimits, this.#lastActive);
     if (port.framing === "lines") {
       this.#format = WireFormat.TextLine;
       this.#lines = new LineDecoder(host.limits.maxLineBytes);
@@ -114,6 +124,11 @@ export class Session implements Subscriber {
     return this.#format !== WireFormat.TextLine;
   }
 
+  /** When the client last sent anything, in the relay clock's milliseconds. */
+  get lastActive(): number {
+    return this.#lastActive;
+  }
+
   /** @internal Marks the session logged in. */
   markReady(): void {
     if (this.#state === "new") this.#state = "ready";
@@ -123,7 +138,9 @@ export class Session implements Subscriber {
   feed(chunk: Uint8Array): void {
     const lines = this.#lines;
     if (!lines || this.#state === "closed") return;
-    const result = lines.push(chunk, (line) => this.#guard(() => this.#line(line)));
+    const result = lines.push(chunk, (line) => {
+      if (this.#state !== "closed" && this.#admit(line.length)) this.#guard(() => this.#line(line));
+    });
     if (result === "too_long") {
       this.#closeWith(
         new RelayError("line_too_long", `a line may be at most ${lines.maxLineBytes} bytes`, {
@@ -135,7 +152,7 @@ export class Session implements Subscriber {
 
   /** Feeds one text frame from a message transport. */
   receiveText(text: string): void {
-    if (this.#state === "closed") return;
+    if (this.#state === "closed" || !this.#admit(text.length)) return;
     this.#guard(() => {
       const max = this.#host.limits.maxFrameBytes;
       if (
@@ -151,7 +168,7 @@ export class Session implements Subscriber {
 
   /** Feeds one binary frame from a message transport. */
   receiveBinary(frame: Uint8Array): void {
-    if (this.#state === "closed") return;
+    if (this.#state === "closed" || !this.#admit(frame.length)) return;
     this.#guard(() => {
       if (frame.length > this.#host.limits.maxFileBytes + 4096 + 3) {
         throw new RelayError(
@@ -209,9 +226,9 @@ export class Session implements Subscriber {
     }
   }
 
-  /** Sends one event to this session only. */
-  send(event: ServerEvent): void {
-    this.deliver(new Outgoing(event));
+  /** Sends one event (or an already-encoded one) to this session only. */
+  send(event: ServerEvent | Outgoing): void {
+    this.deliver(event instanceof Outgoing ? event : new Outgoing(event));
   }
 
   /** Sends an error event for `error`, closing when the error requires it. */
@@ -230,7 +247,7 @@ export class Session implements Subscriber {
   }
 
   /** Ends the session: queues a last notice, asks the transport to close, and leaves the relay. */
-  close(code: number, reason: string, notice?: ServerEvent): void {
+  close(code: number, reason: string, notice?: ServerEvent | Outgoing): void {
     if (this.#state === "closed") return;
     if (notice) this.send(notice);
     this.#state = "closed";
@@ -243,7 +260,9 @@ export class Session implements Subscriber {
   }
 
   #slowConsumer(): void {
-    if (this.#state === "closed") return;
+    this.#overflowed = false;
+    // The transport may have caught up since the fan-out that overflowed.
+    if (this.#state === "closed" || this.outbound.bytes <= this.#host.limits.maxQueuedBytes) return;
     // Its queue is what overflowed, so drop it rather than add to it.
     this.outbound.take();
     this.#closeWith(
@@ -251,6 +270,28 @@ export class Session implements Subscriber {
         closeCode: CloseCode.slowConsumer,
       }),
     );
+  }
+
+  // Every inbound message passes here: it counts as activity and against the rate limit.
+  #admit(bytes: number): boolean {
+    const now = this.#host.now();
+    this.#lastActive = now;
+    if (this.#rate.take(bytes, now)) return true;
+    if (now - this.#strikeWindowStart > 10_000) {
+      this.#strikeWindowStart = now;
+      this.#strikes = 0;
+    }
+    const abusive = ++this.#strikes > this.#host.limits.rateAbuseLimit;
+    this.fail(
+      new RelayError(
+        "rate_limited",
+        abusive
+          ? "too many messages too fast, for too long; disconnecting"
+          : "slow down: that message was dropped",
+        abusive ? { closeCode: CloseCode.rateLimited } : {},
+      ),
+    );
+    return false;
   }
 
   #line(line: string): void {

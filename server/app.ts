@@ -15,6 +15,30 @@ export interface AppOptions {
   tcpPort?: number;
   /** Reads the peer's address from a request, for per-address limits. @default undefined */
   remoteAddress?: (c: Context) => string | undefined;
+  /**
+   * Browser origins allowed to open a WebSocket besides the server's own
+   * (`"*"` allows any). Requests without an Origin header (terminals, servers)
+   * are always allowed. @default []
+   */
+  allowOrigins?: readonly string[];
+  /** Passed to `upgradeWebSocket` as its options, e.g. Deno's `{ idleTimeout }`. @default undefined */
+  upgradeOptions?: unknown;
+}
+
+/** Bytes a WebSocket may hold unsent before the core's queue takes the backlog. */
+const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
+const CONGESTED_RETRY_MS = 20;
+
+// Cross-site WebSocket hijacking: a page on another site must not use a
+// visitor's browser to talk to this server unless it is allowed.
+function originAllowed(c: Context, allowed: readonly string[]): boolean {
+  const origin = c.req.header("origin");
+  if (origin === undefined || allowed.includes("*") || allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === c.req.header("host");
+  } catch {
+    return false;
+  }
 }
 
 // WebSocket close reasons are limited to 123 bytes.
@@ -24,36 +48,57 @@ function shortReason(reason: string): string {
 }
 
 /** Adapts one upgraded socket to the core's {@link Port}. */
-function websocketPort(ws: WSContext, onBroken: () => void): Port {
+function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
   let queue: OutboundQueue | undefined;
   let scheduled = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const raw = ws.raw as { bufferedAmount?: number } | undefined;
   // Bound once per connection so the per-message path allocates nothing.
   const drain = () => {
     scheduled = false;
-    if (!queue) return;
+    retry = undefined;
+    if (!queue || queue.length === 0) return;
+    // A peer that stops reading: keep the backlog in the core's queue, where it
+    // is counted against the slow-consumer limit, and look again shortly.
+    if ((raw?.bufferedAmount ?? 0) > SOCKET_HIGH_WATER_BYTES) {
+      retry = setTimeout(drain, CONGESTED_RETRY_MS);
+      return;
+    }
     try {
       for (const frame of queue.take()) ws.send(frame.data);
     } catch {
       onBroken();
     }
   };
+  const dispose = () => {
+    clearTimeout(retry);
+    retry = undefined;
+    queue = undefined;
+  };
   return {
     framing: "frames",
     wake(pending) {
       queue = pending;
-      if (scheduled) return;
+      if (scheduled || retry !== undefined) return;
       scheduled = true;
       queueMicrotask(drain);
     },
     close(code, reason) {
       // After any drain already scheduled, so the last notice goes out first.
       queueMicrotask(() => {
-        drain();
+        clearTimeout(retry);
+        if (queue && (raw?.bufferedAmount ?? 0) <= SOCKET_HIGH_WATER_BYTES) {
+          try {
+            for (const frame of queue.take()) ws.send(frame.data);
+          } catch { /* closing anyway */ }
+        }
+        dispose();
         try {
           ws.close(code, shortReason(reason));
         } catch { /* already closed */ }
       });
     },
+    dispose,
   };
 }
 
@@ -87,17 +132,32 @@ export function createApp(relay: Relay, options: AppOptions): Hono {
   const app = new Hono();
   const started = Date.now();
 
+  const allowOrigins = options.allowOrigins ?? [];
   app.get(
     "/ws",
+    async (c, next) => {
+      if (originAllowed(c, allowOrigins)) return await next();
+      return c.json({
+        error: {
+          code: "origin_denied",
+          message: "WebSocket connections from this origin are not allowed",
+        },
+      }, 403);
+    },
     options.upgradeWebSocket((c) => {
       let session: Session | undefined;
+      let port: ReturnType<typeof websocketPort> | undefined;
       const remoteAddress = options.remoteAddress?.(c);
+      const gone = () => {
+        port?.dispose();
+        session?.disconnect();
+      };
       return {
         onOpen(_event, ws) {
           const raw = ws.raw as { binaryType?: string } | undefined;
           if (raw && "binaryType" in raw) raw.binaryType = "arraybuffer";
-          const port = websocketPort(ws, () => {
-            session?.disconnect();
+          port = websocketPort(ws, () => {
+            gone();
             try {
               ws.close(1011, "send failed");
             } catch { /* already closed */ }
@@ -114,14 +174,10 @@ export function createApp(relay: Relay, options: AppOptions): Hono {
           session.close(1003, "unsupported binary type");
           void ws;
         },
-        onClose() {
-          session?.disconnect();
-        },
-        onError() {
-          session?.disconnect();
-        },
+        onClose: gone,
+        onError: gone,
       };
-    }),
+    }, options.upgradeOptions),
     (c) =>
       c.json({
         error: {

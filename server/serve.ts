@@ -17,6 +17,12 @@ export interface ServerOptions {
   relayInstance?: Relay;
   /** Options for the relay this creates. @default {} */
   relay?: RelayOptions;
+  /** PEM certificate chain and private key: serve HTTPS/WSS and TLS on TCP. @default undefined */
+  tls?: { cert: string; key: string };
+  /** Browser origins allowed besides the server's own (`"*"` for any). @default [] */
+  allowOrigins?: readonly string[];
+  /** WebSocket ping interval in seconds; a peer that misses a pong is closed. 0 turns it off. @default 30 */
+  keepaliveSeconds?: number;
 }
 
 /** A running server: its relay, where it listens, and how to stop it. */
@@ -52,12 +58,19 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const relay = options.relayInstance ?? new Relay(options.relay);
   const tcpPort = options.tcpPort === undefined ? 4040 : options.tcpPort;
   // Bind TCP first: if either port is taken, nothing is left half-started.
-  const tcpListener = tcpPort === null ? undefined : Deno.listen({ hostname, port: tcpPort });
+  const tls = options.tls;
+  const tcpListener = tcpPort === null
+    ? undefined
+    : tls
+    ? Deno.listenTls({ hostname, port: tcpPort, cert: tls.cert, key: tls.key })
+    : Deno.listen({ hostname, port: tcpPort });
   let tcp: TcpServer | undefined;
   let http: Deno.HttpServer<Deno.NetAddr>;
   try {
     const app = createApp(relay, {
       upgradeWebSocket,
+      upgradeOptions: { idleTimeout: options.keepaliveSeconds ?? 30 },
+      allowOrigins: options.allowOrigins ?? [],
       ...(tcpListener ? { tcpPort: (tcpListener.addr as Deno.NetAddr).port } : {}),
       remoteAddress: (c) => {
         const info = (c.env as { remoteAddr?: Deno.NetAddr } | undefined)?.remoteAddr;
@@ -65,7 +78,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       },
     });
     http = Deno.serve(
-      { hostname, port: options.port ?? 8080, onListen: () => {} },
+      { hostname, port: options.port ?? 8080, onListen: () => {}, ...(tls ?? {}) },
       (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }),
     );
   } catch (error) {
@@ -73,10 +86,16 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     throw error;
   }
   if (tcpListener) tcp = serveTcp(relay, tcpListener);
+  // One timer for the whole relay checks idle sessions.
+  const idle = relay.limits.idleTimeoutMs;
+  const sweeper = idle > 0
+    ? setInterval(() => relay.sweep(), Math.min(1000, Math.max(50, idle / 4)))
+    : undefined;
 
   let stopping: Promise<void> | undefined;
   const shutdown = (deadlineMs = 3000) =>
     stopping ??= (async () => {
+      clearInterval(sweeper);
       tcp?.stop();
       relay.close();
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -18,6 +18,8 @@ export interface TcpServer {
 }
 
 const READ_BUFFER_BYTES = 16 * 1024;
+/** How long a closing connection may take to flush before it is cut. */
+const CLOSE_GRACE_MS = 2000;
 const encoder = new TextEncoder();
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -46,9 +48,11 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
   let writing = false;
   let closeWhenDrained = false;
   let closed = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
   const closeConn = () => {
     if (closed) return;
     closed = true;
+    clearTimeout(grace);
     try {
       conn.close();
     } catch { /* already closed by the peer */ }
@@ -74,7 +78,9 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
     },
     close: () => {
       closeWhenDrained = true;
-      if (!writing) closeConn();
+      if (!writing) return closeConn();
+      // A peer that stopped reading would hold the write (and us) forever.
+      grace ??= setTimeout(closeConn, CLOSE_GRACE_MS);
     },
   }, { remoteAddress: remote.hostname });
 

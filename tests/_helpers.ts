@@ -1,7 +1,7 @@
 // Shared helpers for tests that run the real server on free loopback ports.
 // The line reader here is deliberately independent of core's LineDecoder.
 
-import { type RunningServer, startServer } from "../server/mod.ts";
+import { type RunningServer, type ServerOptions, startServer } from "../server/mod.ts";
 import type { RelayOptions } from "../core/mod.ts";
 
 /** Default time any awaited event may take before a test fails. */
@@ -91,8 +91,8 @@ const encoder = new TextEncoder();
 export class TcpLineClient implements AsyncDisposable {
   readonly conn: Deno.TcpConn;
   readonly inbox: Inbox<string> = new Inbox();
-  /** Every byte received, for checks on what reached the terminal. */
-  readonly raw: number[] = [];
+  /** Every chunk received, for checks on the exact bytes that reached the terminal. */
+  readonly chunks: Uint8Array[] = [];
   readonly done: Promise<void>;
   #closed = false;
 
@@ -123,7 +123,7 @@ export class TcpLineClient implements AsyncDisposable {
       while (true) {
         const count = await this.conn.read(buffer);
         if (count === null) break;
-        for (let i = 0; i < count; i++) this.raw.push(buffer[i]!);
+        this.chunks.push(buffer.slice(0, count));
         pending += decoder.decode(buffer.subarray(0, count), { stream: true });
         const lines = pending.split("\n");
         pending = lines.pop()!;
@@ -131,6 +131,17 @@ export class TcpLineClient implements AsyncDisposable {
       }
     } catch { /* reset or closed locally */ }
     this.inbox.end();
+  }
+
+  /** Every byte received so far. */
+  bytes(): Uint8Array {
+    const all = new Uint8Array(this.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      all.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return all;
   }
 
   /** Writes a string (UTF-8) or bytes as they are; no line ending is added. */
@@ -251,4 +262,411 @@ export class WsJsonClient implements AsyncDisposable {
 export async function health(port: number): Promise<Record<string, unknown>> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
   return await response.json();
+}
+
+/** Starts the real server with any {@link ServerOptions}, on 127.0.0.1 and free ports. */
+export async function startServerWith(options: ServerOptions): Promise<TestServer> {
+  const server = await startServer({ hostname: "127.0.0.1", port: 0, tcpPort: 0, ...options });
+  const scheme = options.tls ? "wss" : "ws";
+  return {
+    server,
+    httpPort: server.httpAddr.port,
+    tcpPort: server.tcpAddr?.port ?? 0,
+    wsUrl: `${scheme}://127.0.0.1:${server.httpAddr.port}/ws`,
+    [Symbol.asyncDispose]: () => server.shutdown(2000),
+  };
+}
+
+/** Polls `check` every 20 ms until it returns true; fails after `ms`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** One frame as a {@link RawWebSocket} read it off the wire. */
+export interface RawFrame {
+  fin: boolean;
+  opcode: number;
+  payload: Uint8Array;
+}
+
+/**
+ * A hand-written WebSocket client on a raw TCP connection, for peers that
+ * misbehave on purpose: it sets any header, never answers pings on its own,
+ * and can write arbitrary bytes.
+ */
+export class RawWebSocket implements AsyncDisposable {
+  readonly conn: Deno.TcpConn;
+  /** The HTTP status of the upgrade response. */
+  readonly status: number;
+  /** The response head, lower-cased header names. */
+  readonly headers: Map<string, string>;
+  #buffer: Uint8Array;
+  #ended = false;
+  #closed = false;
+
+  private constructor(
+    conn: Deno.TcpConn,
+    status: number,
+    headers: Map<string, string>,
+    rest: Uint8Array,
+  ) {
+    this.conn = conn;
+    this.status = status;
+    this.headers = headers;
+    this.#buffer = rest;
+  }
+
+  /** Sends an upgrade request for `path` with extra `headers` and reads the response head. */
+  static async connect(
+    port: number,
+    headers: Record<string, string> = {},
+    path = "/ws",
+  ): Promise<RawWebSocket> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `Host: 127.0.0.1:${port}`,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        `Sec-WebSocket-Key: ${key}`,
+        "Sec-WebSocket-Version: 13",
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      ];
+      await writeAllTo(conn, encoder.encode(lines.join("\r\n") + "\r\n\r\n"));
+      let received: Uint8Array = new Uint8Array(0);
+      let end = -1;
+      while (end < 0) {
+        const chunk = new Uint8Array(4096);
+        const count = await within(conn.read(chunk), WAIT_MS, "the upgrade response");
+        if (count === null) throw new Error("connection closed before the upgrade response");
+        received = concatBytes(received, chunk.subarray(0, count));
+        end = indexOfHeadEnd(received);
+      }
+      const head = new TextDecoder().decode(received.subarray(0, end)).split("\r\n");
+      const status = Number(head[0]?.split(" ")[1]);
+      const parsed = new Map<string, string>();
+      for (const line of head.slice(1)) {
+        const colon = line.indexOf(":");
+        if (colon > 0) {
+          parsed.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+        }
+      }
+      return new RawWebSocket(conn, status, parsed, received.subarray(end + 4));
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+  }
+
+  /** Reads `count` bytes after the response head (e.g. an error body), or fewer at EOF. */
+  async readBytes(count: number, ms = WAIT_MS): Promise<Uint8Array> {
+    await within(this.#fill(count), ms, `${count} bytes`);
+    const bytes = this.#buffer.subarray(0, count);
+    this.#buffer = this.#buffer.subarray(bytes.length);
+    return bytes;
+  }
+
+  /** Writes bytes exactly as given. */
+  write(bytes: Uint8Array): Promise<void> {
+    return writeAllTo(this.conn, bytes);
+  }
+
+  /** Sends one masked frame (text when `payload` is a string, opcode 1). */
+  sendFrame(
+    payload: string | Uint8Array,
+    opcode = typeof payload === "string" ? 1 : 2,
+  ): Promise<void> {
+    return this.write(RawWebSocket.encodeFrame(payload, opcode));
+  }
+
+  /** Encodes one masked client frame. */
+  static encodeFrame(payload: string | Uint8Array, opcode: number): Uint8Array {
+    const data = typeof payload === "string" ? encoder.encode(payload) : payload;
+    const extended = data.length < 126 ? 0 : data.length < 65536 ? 2 : 8;
+    const frame = new Uint8Array(2 + extended + 4 + data.length);
+    frame[0] = 0x80 | opcode;
+    const view = new DataView(frame.buffer);
+    if (extended === 0) frame[1] = 0x80 | data.length;
+    else if (extended === 2) {
+      frame[1] = 0x80 | 126;
+      view.setUint16(2, data.length);
+    } else {
+      frame[1] = 0x80 | 127;
+      view.setBigUint64(2, BigInt(data.length));
+    }
+    const maskAt = 2 + extended;
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    frame.set(mask, maskAt);
+    for (let i = 0; i < data.length; i++) frame[maskAt + 4 + i] = data[i]! ^ mask[i % 4]!;
+    return frame;
+  }
+
+  /** Reads the next frame; null when the server closed the connection. */
+  async readFrame(ms = WAIT_MS): Promise<RawFrame | null> {
+    return await within(this.#readFrame(), ms, "a WebSocket frame");
+  }
+
+  /** Reads frames until the connection ends; returns every frame seen. */
+  async readUntilClosed(ms = WAIT_MS): Promise<RawFrame[]> {
+    const frames: RawFrame[] = [];
+    const all = async () => {
+      for (let frame = await this.#readFrame(); frame; frame = await this.#readFrame()) {
+        frames.push(frame);
+      }
+      return frames;
+    };
+    try {
+      return await within(all(), ms, "the server to close the connection");
+    } catch (error) {
+      const kinds = frames.map((frame) => frame.opcode).join(",");
+      throw new Error(`${(error as Error).message} (opcodes seen: ${kinds})`);
+    }
+  }
+
+  async #readFrame(): Promise<RawFrame | null> {
+    if (!(await this.#fill(2))) return null;
+    const first = this.#buffer[0]!;
+    const second = this.#buffer[1]!;
+    let length = second & 0x7f;
+    let offset = 2;
+    if (length === 126) {
+      if (!(await this.#fill(4))) return null;
+      length = new DataView(this.#buffer.buffer, this.#buffer.byteOffset).getUint16(2);
+      offset = 4;
+    } else if (length === 127) {
+      if (!(await this.#fill(10))) return null;
+      length = Number(new DataView(this.#buffer.buffer, this.#buffer.byteOffset).getBigUint64(2));
+      offset = 10;
+    }
+    if (second & 0x80) offset += 4; // a server must not mask, but skip a mask anyway
+    if (!(await this.#fill(offset + length))) return null;
+    const payload = this.#buffer.slice(offset, offset + length);
+    this.#buffer = this.#buffer.subarray(offset + length);
+    return { fin: (first & 0x80) !== 0, opcode: first & 0x0f, payload };
+  }
+
+  // Reads until `count` bytes are buffered; false at EOF (or a reset) before that.
+  async #fill(count: number): Promise<boolean> {
+    while (this.#buffer.length < count) {
+      if (this.#ended) return false;
+      const chunk = new Uint8Array(64 * 1024);
+      let read: number | null = null;
+      try {
+        read = await this.conn.read(chunk);
+      } catch { /* reset, or closed locally */ }
+      if (read === null) {
+        this.#ended = true;
+        return false;
+      }
+      this.#buffer = concatBytes(this.#buffer, chunk.subarray(0, read));
+    }
+    return true;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/** The close code in a close frame's payload, or undefined when it has none. */
+export function closeCodeOf(frame: RawFrame): number | undefined {
+  if (frame.opcode !== 8 || frame.payload.length < 2) return undefined;
+  return (frame.payload[0]! << 8) | frame.payload[1]!;
+}
+
+async function writeAllTo(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
+function indexOfHeadEnd(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** A spawned process whose stdout and stderr lines can be awaited; disposal kills and reaps it. */
+export class SpawnedProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: Inbox<string> = new Inbox();
+  readonly stderr: Inbox<string> = new Inbox();
+  /** Resolves once both output streams have ended. */
+  readonly drained: Promise<void>;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  constructor(command: string, args: string[], options: { stdin?: boolean; cwd?: string } = {}) {
+    this.child = new Deno.Command(command, {
+      args,
+      stdin: options.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    }).spawn();
+    this.#stdin = options.stdin ? this.child.stdin.getWriter() : undefined;
+    this.drained = Promise.all([
+      SpawnedProcess.#pump(this.child.stdout, this.stdout),
+      SpawnedProcess.#pump(this.child.stderr, this.stderr),
+    ]).then(() => {});
+  }
+
+  /** Spawns `deno` itself (the same binary running the tests). */
+  static deno(args: string[], options: { stdin?: boolean; cwd?: string } = {}): SpawnedProcess {
+    return new SpawnedProcess(Deno.execPath(), args, options);
+  }
+
+  static async #pump(stream: ReadableStream<Uint8Array>, inbox: Inbox<string>): Promise<void> {
+    let pending = "";
+    try {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        const lines = (pending + text).split("\n");
+        pending = lines.pop()!;
+        for (const line of lines) inbox.push(line.replace(/\r$/, ""));
+      }
+    } catch { /* the process went away */ }
+    if (pending !== "") inbox.push(pending);
+    inbox.end();
+  }
+
+  /** Waits for a stdout line containing `text` (or matching the pattern). */
+  expect(text: string | RegExp, ms = WAIT_MS): Promise<string> {
+    const match = typeof text === "string"
+      ? (line: string) => line.includes(text)
+      : (line: string) => text.test(line);
+    return this.stdout.take(match, String(text), ms);
+  }
+
+  /** Writes to stdin (spawned with `stdin: true`). */
+  async write(text: string): Promise<void> {
+    if (!this.#stdin) throw new Error("spawned without stdin");
+    await this.#stdin.write(encoder.encode(text));
+  }
+
+  /** Closes stdin, if it is open. */
+  async closeStdin(): Promise<void> {
+    const writer = this.#stdin;
+    this.#stdin = undefined;
+    try {
+      await writer?.close();
+    } catch { /* the process already exited */ }
+  }
+
+  /** Waits for the exit status and the end of its output. */
+  async status(ms = WAIT_MS): Promise<Deno.CommandStatus> {
+    const status = await within(this.child.status, ms, "the process to exit");
+    await within(this.drained, ms, "the process output to end");
+    return status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await this.child.status;
+    await this.drained;
+  }
+}
+
+/** The server CLI (main.ts) running in its own process. */
+export interface SpawnedServer extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  httpPort: number;
+  tcpPort: number;
+  wsUrl: string;
+  /** Lines the server printed to stdout at startup. */
+  startup: string[];
+  /** Reads a field of /proc/PID/status in KiB (VmRSS, VmHWM). */
+  memoryKiB(field: "VmRSS" | "VmHWM"): Promise<number>;
+}
+
+/** Runs `deno run -A main.ts` on free loopback ports with extra flags. */
+export async function spawnServer(flags: string[] = []): Promise<SpawnedServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "main.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--tcp-port",
+      "0",
+      ...flags,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const startup: string[] = [];
+  let pending = "";
+  const readStartup = async () => {
+    while (startup.length < 2) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`server exited during startup: ${startup.join(" | ")}`);
+      pending += value;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      startup.push(...lines);
+    }
+  };
+  await within(readStartup(), 15_000, "the server to start");
+  // Keep draining stdout so the child never blocks on a full pipe.
+  const drained = (async () => {
+    try {
+      while (!(await reader.read()).done) { /* discard */ }
+    } catch { /* closed */ }
+  })();
+  const port = (pattern: RegExp) => Number(startup.join("\n").match(pattern)?.[1]);
+  const httpPort = port(/ws:\/\/[^:]+:(\d+)\/ws/);
+  const tcpPort = port(/TCP on [^:]+:(\d+)/);
+  return {
+    child,
+    httpPort,
+    tcpPort,
+    wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
+    startup,
+    async memoryKiB(field) {
+      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await drained;
+    },
+  };
 }

@@ -115,7 +115,7 @@ Deno.test("TCP: ANSI escapes and control characters never reach another terminal
     "\x1b[2J\x1b[H\x1b[31mred\x1b[0m \x1b]0;pwned\x07title\x08\x08 \x9b5mblink \x07bell",
   );
   assert.equal(await bob.expect("[lobby] ann:"), "[lobby] ann: red title blink bell");
-  const shown = bob.raw.filter((byte) => byte < 0x20 && byte !== 0x0a && byte !== 0x0d);
+  const shown = [...bob.bytes()].filter((byte) => byte < 0x20 && byte !== 0x0a && byte !== 0x0d);
   assert.deepEqual(shown, [], "no control bytes other than CR and LF were sent");
 });
 

@@ -1,0 +1,183 @@
+// Plain-object fakes for the core's unit tests: a Port that records what the
+// relay asks of it, and clients that drain their session's queue on demand.
+
+import assert from "node:assert/strict";
+import {
+  decodeBinaryFrame,
+  type Frame,
+  type OutboundQueue,
+  type Port,
+  type Relay,
+  type Session,
+} from "../core/mod.ts";
+
+/** A JSON object the relay sent, as the client would parse it. */
+export type Received = Record<string, unknown>;
+
+/** A Port that records wakes and closes and never drains by itself. */
+export interface FakePort extends Port {
+  /** How many times the queue went from empty to non-empty. */
+  wakes: number;
+  /** The queue the relay last woke us for. */
+  queue: OutboundQueue | undefined;
+  /** Every close the relay asked for, in order. */
+  closes: { code: number; reason: string }[];
+}
+
+/** Makes a {@link FakePort} for `framing`. */
+export function fakePort(framing: "lines" | "frames"): FakePort {
+  const port: FakePort = {
+    framing,
+    wakes: 0,
+    queue: undefined,
+    closes: [],
+    wake(queue) {
+      port.wakes++;
+      port.queue = queue;
+    },
+    close(code, reason) {
+      port.closes.push({ code, reason });
+    },
+  };
+  return port;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** One connection: its session, its port, and every frame drained so far. */
+export class FakeClient {
+  readonly session: Session;
+  readonly port: FakePort;
+  /** Every frame taken from the queue, oldest first (kept for identity checks). */
+  readonly frames: Frame[] = [];
+
+  constructor(relay: Relay, framing: "lines" | "frames") {
+    this.port = fakePort(framing);
+    this.session = relay.connect(this.port);
+  }
+
+  /** Takes whatever is queued now and returns just those frames. */
+  take(): Frame[] {
+    const taken = this.session.outbound.take();
+    this.frames.push(...taken);
+    return taken;
+  }
+
+  /**
+   * Drains the queue and decodes it: JSON text frames and JSON lines are parsed;
+   * binary frames become `{ type: "binary", header, payload }`; text-mode lines
+   * (and any line that is not JSON) become `{ type: "line", text }`.
+   */
+  events(): Received[] {
+    const out: Received[] = [];
+    for (const frame of this.take()) {
+      if (typeof frame.data === "string") {
+        out.push(JSON.parse(frame.data));
+      } else if (this.port.framing === "frames") {
+        const { header, payload } = decodeBinaryFrame(frame.data);
+        out.push({ type: "binary", header, payload });
+      } else {
+        for (const line of decoder.decode(frame.data).split(/\r?\n/)) {
+          if (line === "") continue;
+          out.push(parseLine(line));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Drains the queue and returns the text-mode lines (every event's `text` joined). */
+  lines(): string[] {
+    return this.events().map((event) => {
+      assert.equal(event.type, "line", `expected a text line, got ${JSON.stringify(event)}`);
+      return event.text as string;
+    });
+  }
+
+  /** Feeds text over lines framing. */
+  type(text: string): void {
+    this.session.feed(encoder.encode(text));
+  }
+
+  /** Sends one JSON message: a frame, or a line when the port is a byte stream. */
+  send(message: Record<string, unknown>): void {
+    if (this.port.framing === "frames") this.session.receiveText(JSON.stringify(message));
+    else this.type(JSON.stringify(message) + "\n");
+  }
+}
+
+function parseLine(line: string): Received {
+  if (line.startsWith("{")) {
+    try {
+      return JSON.parse(line);
+    } catch {
+      // fall through: a text line that happens to start with a brace
+    }
+  }
+  return { type: "line", text: line };
+}
+
+/** Connects a WebSocket-style (frames) client, logs it in as `name` and drains its queue. */
+export function jsonUser(
+  relay: Relay,
+  name: string,
+  extra: Record<string, unknown> = {},
+): FakeClient {
+  const client = new FakeClient(relay, "frames");
+  client.send({ type: "login", name, ...extra });
+  const events = client.events();
+  assert.ok(
+    events.some((event) => event.type === "welcome"),
+    `login of ${name} failed: ${JSON.stringify(events)}`,
+  );
+  return client;
+}
+
+/** Connects a TCP text-mode client, logs it in as `name` and drains its queue. */
+export function textUser(relay: Relay, name: string): FakeClient {
+  const client = new FakeClient(relay, "lines");
+  client.type(name + "\r\n");
+  const lines = client.lines();
+  assert.ok(
+    lines.some((line) => line.startsWith(`Welcome, ${name}!`)),
+    `login of ${name} failed: ${JSON.stringify(lines)}`,
+  );
+  return client;
+}
+
+/** Connects a TCP client that switches to JSON lines and logs in as `name`. */
+export function jsonLineUser(relay: Relay, name: string): FakeClient {
+  const client = new FakeClient(relay, "lines");
+  client.send({ type: "login", name });
+  const events = client.events();
+  assert.ok(
+    events.some((event) => event.type === "welcome"),
+    `login of ${name} failed: ${JSON.stringify(events)}`,
+  );
+  return client;
+}
+
+/** Asserts that `actual` has each of `expected`'s fields, deep-equal. */
+export function assertFields(actual: unknown, expected: Received, message?: string): void {
+  assert.ok(typeof actual === "object" && actual !== null, `not an object: ${String(actual)}`);
+  const subset: Received = {};
+  for (const key of Object.keys(expected)) subset[key] = (actual as Received)[key];
+  assert.deepEqual(subset, expected, message);
+}
+
+/** The events of `type`, in order. */
+export function ofType(events: Received[], type: string): Received[] {
+  return events.filter((event) => event.type === type);
+}
+
+/** A fixed clock that tests can move. */
+export function fakeClock(start = 1_700_000_000_000): { now: () => number; set(t: number): void } {
+  let time = start;
+  return {
+    now: () => time,
+    set(t) {
+      time = t;
+    },
+  };
+}
