@@ -1,5 +1,7 @@
 import type { Frame } from "./outgoing.ts";
 
+const encoder = new TextEncoder();
+
 /**
  * A session's outbound frames, owned by the core and drained by the transport.
  * It counts the bytes it holds so the core can see a slow consumer.
@@ -16,6 +18,11 @@ import type { Frame } from "./outgoing.ts";
 export class OutboundQueue {
   #frames: Frame[] = [];
   #bytes = 0;
+  /**
+   * Set when the client asked for batching: {@link takeMessages} then joins
+   * consecutive text frames into one, separated by newlines.
+   */
+  batchText = false;
 
   /** Bytes queued and not yet taken by the transport. */
   get bytes(): number {
@@ -43,5 +50,44 @@ export class OutboundQueue {
     this.#frames = [];
     this.#bytes = 0;
     return frames;
+  }
+
+  /**
+   * For message transports: removes everything queued and returns what to send,
+   * in order. Text frames are joined with "\n" when {@link batchText} is set;
+   * binary frames always go alone.
+   */
+  takeMessages(): (string | Uint8Array<ArrayBuffer>)[] {
+    const frames = this.take();
+    if (!this.batchText || frames.length === 1) return frames.map((frame) => frame.data);
+    const messages: (string | Uint8Array<ArrayBuffer>)[] = [];
+    let run: string[] = [];
+    for (const { data } of frames) {
+      if (typeof data === "string") {
+        run.push(data);
+        continue;
+      }
+      if (run.length > 0) messages.push(run.join("\n"));
+      run = [];
+      messages.push(data);
+    }
+    if (run.length > 0) messages.push(run.join("\n"));
+    return messages;
+  }
+
+  /** For byte streams: removes everything queued and returns it as one buffer, for one write. */
+  takeBytes(): Uint8Array<ArrayBuffer> {
+    const frames = this.take();
+    const parts = frames.map((frame) =>
+      typeof frame.data === "string" ? encoder.encode(frame.data) : frame.data
+    );
+    if (parts.length === 1) return parts[0]!;
+    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return joined;
   }
 }

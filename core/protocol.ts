@@ -165,7 +165,7 @@ export type Content =
 
 /** A decoded, validated client request. */
 export type ClientRequest =
-  | { type: "hello"; ref?: string }
+  | { type: "hello"; batch?: boolean; ref?: string }
   | { type: "login"; name: string; echo?: boolean; ref?: string }
   | { type: "nick"; name: string; ref?: string }
   | { type: "join"; room: string; ref?: string }
@@ -252,7 +252,10 @@ export function decodeRequest(json: string): ClientRequest {
   const withRef = <T extends object>(request: T): T & { ref?: string } =>
     ref === undefined ? request : { ...request, ref };
   switch (type) {
-    case "hello":
+    case "hello": {
+      const batch = optionalBoolean(fields, "batch", ref);
+      return withRef(batch === undefined ? { type } : { type, batch });
+    }
     case "rooms":
     case "ping":
     case "help":

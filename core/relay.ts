@@ -325,7 +325,8 @@ export class Relay {
   #dispatch(session: Session, request: ClientRequest): void {
     switch (request.type) {
       case "hello":
-        return session.send(this.#hello());
+        if (request.batch !== undefined) session.outbound.batchText = request.batch;
+        return session.send(withRef(this.#hello(), request.ref));
       case "ping":
         return session.send(withRef({ type: "pong", ts: this.#now() }, request.ref));
       case "help":

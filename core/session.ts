@@ -298,13 +298,20 @@ export class Session implements Subscriber {
     if (this.#state === "closed") return;
     const first = this.#linesSeen++ === 0;
     if (this.#format === WireFormat.TextLine) {
-      if (first && line.trimStart().startsWith("{")) {
-        this.#format = WireFormat.JsonLine;
-        this.#lines!.maxLineBytes = this.#host.limits.maxFrameBytes;
+      if (!first || !line.trimStart().startsWith("{")) return this.#host.handleLine(this, line);
+      // A JSON first line switches this stream to JSON mode, greeted with hello
+      // unless that line asked for it.
+      this.#format = WireFormat.JsonLine;
+      this.#lines!.maxLineBytes = this.#host.limits.maxFrameBytes;
+      let request: ClientRequest;
+      try {
+        request = decodeRequest(line);
+      } catch (error) {
         this.send(this.#host.hello());
-      } else {
-        return this.#host.handleLine(this, line);
+        throw error;
       }
+      if (request.type !== "hello") this.send(this.#host.hello());
+      return this.#host.handle(this, request);
     }
     if (line.trim() === "") return;
     this.#host.handle(this, decodeRequest(line));

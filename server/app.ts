@@ -65,7 +65,7 @@ function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose():
       return;
     }
     try {
-      for (const frame of queue.take()) ws.send(frame.data);
+      for (const message of queue.takeMessages()) ws.send(message);
     } catch {
       onBroken();
     }
@@ -89,7 +89,7 @@ function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose():
         clearTimeout(retry);
         if (queue && (raw?.bufferedAmount ?? 0) <= SOCKET_HIGH_WATER_BYTES) {
           try {
-            for (const frame of queue.take()) ws.send(frame.data);
+            for (const message of queue.takeMessages()) ws.send(message);
           } catch { /* closing anyway */ }
         }
         dispose();

@@ -20,28 +20,11 @@ export interface TcpServer {
 const READ_BUFFER_BYTES = 16 * 1024;
 /** How long a closing connection may take to flush before it is cut. */
 const CLOSE_GRACE_MS = 2000;
-const encoder = new TextEncoder();
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length;) {
     offset += await conn.write(bytes.subarray(offset));
   }
-}
-
-// Everything queued since the last write goes out in one write.
-function joinFrames(queue: OutboundQueue): Uint8Array {
-  const frames = queue.take();
-  const parts = frames.map((frame) =>
-    typeof frame.data === "string" ? encoder.encode(frame.data) : frame.data
-  );
-  if (parts.length === 1) return parts[0]!;
-  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): () => void {
@@ -61,7 +44,8 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
   const flush = async (queue: OutboundQueue) => {
     writing = true;
     try {
-      while (queue.length > 0 && !closed) await writeAll(conn, joinFrames(queue));
+      // Everything queued since the last write goes out in one write.
+      while (queue.length > 0 && !closed) await writeAll(conn, queue.takeBytes());
     } catch {
       session.disconnect(); // reset or broken pipe: only this peer is affected
       closeConn();

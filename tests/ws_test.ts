@@ -126,3 +126,43 @@ Deno.test("WebSocket: a direct binary frame reaches only its recipient", async (
   await carl.expect("pong");
   assert.ok(!carl.inbox.seen.some((item) => item.binary !== undefined));
 });
+
+Deno.test("WebSocket: a client that asks for batching gets several messages per frame, in order", async () => {
+  await using server = await startTestServer();
+  await using tess = await TcpLineClient.login(server.tcpPort, "tess");
+  const socket = new WebSocket(server.wsUrl);
+  const frames: string[] = [];
+  let notify = () => {};
+  socket.onmessage = (event) => {
+    frames.push(event.data as string);
+    notify();
+  };
+  const closed = new Promise((resolve) => socket.onclose = resolve);
+  await new Promise((resolve) => socket.onopen = resolve);
+  const messages = () =>
+    frames.flatMap((frame) => frame.split("\n")).map((json) => JSON.parse(json));
+  const until = (test: () => boolean) =>
+    new Promise<void>((resolve) => {
+      notify = () => test() && resolve();
+      notify();
+    });
+  socket.send(JSON.stringify({ type: "hello", batch: true }));
+  socket.send(JSON.stringify({ type: "login", name: "bat" }));
+  await until(() => messages().some((m) => m.type === "presence"));
+  // welcome, joined and presence were produced together, so they share one frame.
+  const loginFrame = frames.find((frame) => frame.includes('"welcome"'))!;
+  assert.deepEqual(loginFrame.split("\n").map((json) => JSON.parse(json).type), [
+    "welcome",
+    "joined",
+    "presence",
+  ]);
+  await tess.write("one\ntwo\nthree\n");
+  await until(() => messages().filter((m) => m.type === "message").length === 3);
+  assert.deepEqual(messages().filter((m) => m.type === "message").map((m) => m.text), [
+    "one",
+    "two",
+    "three",
+  ]);
+  socket.close();
+  await closed;
+});
