@@ -14,6 +14,42 @@
  *
  * @module
  */
-export * from "./core/mod.ts";
+export { LOBBY, Relay } from "./core/relay.ts";
+export type { RelayLimits, RelayOptions, RelayStats } from "./core/relay.ts";
+export { Session } from "./core/session.ts";
+export type { Port, SessionState } from "./core/session.ts";
+export { OutboundQueue } from "./core/outbound_queue.ts";
+export { Outgoing, WireFormat } from "./core/outgoing.ts";
+export type { Frame } from "./core/outgoing.ts";
+export { MemoryPubSub } from "./core/pubsub.ts";
+export type { PublishOptions, PubSub, Subscriber } from "./core/pubsub.ts";
+export { CloseCode, RelayError } from "./core/errors.ts";
+export type { ErrorCode } from "./core/errors.ts";
+export { PROTOCOL_VERSION } from "./core/protocol.ts";
+export type {
+  AnnouncedLimits,
+  DirectEvent,
+  ErrorEvent,
+  FileInfo,
+  HelloEvent,
+  JoinedEvent,
+  LeftEvent,
+  MessageEvent,
+  NoticeEvent,
+  PongEvent,
+  PresenceEvent,
+  RenamedEvent,
+  RoomsEvent,
+  ServerEvent,
+  WelcomeEvent,
+} from "./core/protocol.ts";
+export { decodeBinaryFrame, encodeBinaryFrame } from "./core/binary_frame.ts";
 export { createApp, serveTcp, startServer } from "./server/mod.ts";
-export type { AppOptions, RunningServer, ServerOptions, TcpServer } from "./server/mod.ts";
+export type {
+  AppOptions,
+  RelayApp,
+  RunningServer,
+  ServerOptions,
+  TcpServer,
+  UpgradeWebSocketFn,
+} from "./server/mod.ts";

@@ -6,15 +6,34 @@ import type { Context } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
 import type { OutboundQueue, Port, Relay, Session } from "../core/mod.ts";
 
+/**
+ * A runtime's Hono WebSocket upgrader: `upgradeWebSocket` from `hono/deno`,
+ * `hono/bun`, `hono/cloudflare-workers` or `@hono/node-ws`. Typed loosely so
+ * Hono's own types stay out of this package's public surface.
+ */
+// deno-lint-ignore no-explicit-any -- each runtime's helper has its own generic signature
+export type UpgradeWebSocketFn = (...args: any[]) => any;
+
+/** What {@link createApp} returns: a Hono app, seen through its fetch handler. */
+export interface RelayApp {
+  /** Handles one request; pass it to `Deno.serve` or any runtime's server. */
+  fetch(request: Request, env?: unknown): Response | Promise<Response>;
+  /** Sends a request to the app in-process, without a network (handy in tests). */
+  request(input: string | Request, init?: RequestInit): Response | Promise<Response>;
+}
+
 /** Options for {@link createApp}. */
 export interface AppOptions {
   /** The runtime's Hono WebSocket upgrader, e.g. `upgradeWebSocket` from `hono/deno`. */
-  // deno-lint-ignore no-explicit-any -- Hono types this generically per runtime
-  upgradeWebSocket: UpgradeWebSocket<any>;
+  upgradeWebSocket: UpgradeWebSocketFn;
   /** TCP port to mention on the index page, when a TCP listener runs. @default undefined */
   tcpPort?: number;
-  /** Reads the peer's address from a request, for per-address limits. @default undefined */
-  remoteAddress?: (c: Context) => string | undefined;
+  /**
+   * Reads the peer's address from a request and the runtime's env (whatever
+   * was passed as `fetch`'s second argument), for per-address limits.
+   * @default undefined
+   */
+  remoteAddress?: (request: Request, env: unknown) => string | undefined;
   /**
    * Browser origins allowed to open a WebSocket besides the server's own
    * (`"*"` allows any). Requests without an Origin header (terminals, servers)
@@ -128,7 +147,7 @@ function messageBytes(data: unknown): Uint8Array | undefined {
  * if (response.status !== 200) throw new Error("unhealthy");
  * ```
  */
-export function createApp(relay: Relay, options: AppOptions): Hono {
+export function createApp(relay: Relay, options: AppOptions): RelayApp {
   const app = new Hono();
   const started = Date.now();
 
@@ -144,10 +163,10 @@ export function createApp(relay: Relay, options: AppOptions): Hono {
         },
       }, 403);
     },
-    options.upgradeWebSocket((c) => {
+    (options.upgradeWebSocket as UpgradeWebSocket<unknown>)((c: Context) => {
       let session: Session | undefined;
       let port: ReturnType<typeof websocketPort> | undefined;
-      const remoteAddress = options.remoteAddress?.(c);
+      const remoteAddress = options.remoteAddress?.(c.req.raw, c.env);
       const gone = () => {
         port?.dispose();
         session?.disconnect();

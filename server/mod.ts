@@ -4,7 +4,7 @@
  * @module
  */
 export { createApp } from "./app.ts";
-export type { AppOptions } from "./app.ts";
+export type { AppOptions, RelayApp, UpgradeWebSocketFn } from "./app.ts";
 export { serveTcp } from "./tcp.ts";
 export type { TcpServer } from "./tcp.ts";
 export { startServer } from "./serve.ts";

@@ -72,10 +72,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       upgradeOptions: { idleTimeout: options.keepaliveSeconds ?? 30 },
       allowOrigins: options.allowOrigins ?? [],
       ...(tcpListener ? { tcpPort: (tcpListener.addr as Deno.NetAddr).port } : {}),
-      remoteAddress: (c) => {
-        const info = (c.env as { remoteAddr?: Deno.NetAddr } | undefined)?.remoteAddr;
-        return info?.hostname;
-      },
+      remoteAddress: (_request, env) => (env as { remoteAddr?: Deno.NetAddr }).remoteAddr?.hostname,
     });
     http = Deno.serve(
       { hostname, port: options.port ?? 8080, onListen: () => {}, ...(tls ?? {}) },
