@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Every machine-readable error code the relay sends. Stable across versions. */
+/**
+ * Every machine-readable error code the relay sends. Stable across versions.
+ *
+ * @example Reacting to a code rather than a message
+ * ```ts
+ * import { type ErrorCode, RelayError } from "@crosswire/relay";
+ * const retryable = (code: ErrorCode) => code === "rate_limited" || code === "server_busy";
+ * const error = new RelayError("rate_limited", "slow down");
+ * if (!retryable(error.code)) throw new Error("rate_limited should be retryable");
+ * ```
+ */
 export type ErrorCode =
   | "bad_json"
   | "bad_message"
@@ -29,18 +39,39 @@ export type ErrorCode =
   | "room_limit"
   | "internal_error";
 
-/** WebSocket close codes the relay uses (1000-1015 from RFC 6455, 4000+ our own). */
+/**
+ * WebSocket close codes the relay uses (1000-1015 from RFC 6455, 4000+ our own).
+ * The reserved 1005, 1006 and 1015 are never sent.
+ *
+ * @example An error that ends the connection carries its close code
+ * ```ts
+ * import { CloseCode, RelayError } from "@crosswire/relay";
+ * const error = new RelayError("too_large", "too big", { closeCode: CloseCode.tooBig });
+ * if (error.closeCode !== 1009) throw new Error("unexpected close code");
+ * ```
+ */
 export const CloseCode = {
+  /** The client said `quit`. */
   normal: 1000,
+  /** The server is shutting down. */
   goingAway: 1001,
+  /** The peer broke the protocol. */
   protocolError: 1002,
+  /** The peer sent a kind of data the relay cannot read, such as a Blob. */
   unsupportedData: 1003,
+  /** A closing error without a more specific code. */
   policyViolation: 1008,
+  /** A line, frame or file over its limit. */
   tooBig: 1009,
+  /** Sending to the peer failed. */
   internalError: 1011,
+  /** Too many connections, in all or from one address. */
   tryAgainLater: 1013,
+  /** The client sent nothing for `idleTimeoutMs`. */
   idleTimeout: 4001,
+  /** The client read too slowly and its outbound queue overflowed. */
   slowConsumer: 4008,
+  /** The client kept sending faster than its rate limit. */
   rateLimited: 4029,
 } as const;
 
@@ -64,6 +95,8 @@ export class RelayError extends Error {
   readonly ref: string | undefined;
 
   /**
+   * Creates an error to report to the client, or to close its connection with.
+   *
    * @param code The stable machine-readable code.
    * @param message A human-readable explanation.
    * @param options `closeCode` when the connection must close; `ref` of the failed

@@ -7,10 +7,37 @@
 import { RelayError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
 
-/** Protocol version spoken by this relay. */
+/**
+ * Protocol version spoken by this relay, announced in every `hello` so a
+ * client can refuse a relay it does not understand.
+ *
+ * @example Checking the version a relay announces
+ * ```ts
+ * import { type HelloEvent, type Port, PROTOCOL_VERSION, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * const hello: HelloEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (hello.protocol !== PROTOCOL_VERSION) throw new Error("unexpected protocol");
+ * ```
+ */
 export const PROTOCOL_VERSION = 1;
 
-/** Describes a shared file. */
+/**
+ * Describes a shared file.
+ *
+ * @example The relay strips the path from a shared file's name
+ * ```ts
+ * import { decodeBinaryFrame, encodeBinaryFrame, type FileInfo, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * session.receiveText('{"type":"login","name":"ann","echo":true}');
+ * const file = { name: "../cat.png", type: "image/png" };
+ * session.receiveBinary(encodeBinaryFrame({ room: "lobby", file }, new Uint8Array(3)));
+ * const frame = session.outbound.take().at(-1)!.data as Uint8Array;
+ * const info = decodeBinaryFrame(frame).header.file as FileInfo;
+ * if (info.name !== "cat.png" || info.size !== 3) throw new Error("unexpected file info");
+ * ```
+ */
 export interface FileInfo {
   /** File name as the sender gave it (sanitised, no path). */
   name: string;
@@ -20,7 +47,20 @@ export interface FileInfo {
   size: number;
 }
 
-/** Limits a client should respect before sending, announced in `hello`. */
+/**
+ * Limits a client should respect before sending, announced in `hello`.
+ *
+ * @example Reading the limits from `hello`
+ * ```ts
+ * import type { AnnouncedLimits, HelloEvent, Port } from "@crosswire/relay";
+ * import { Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay({ maxFileBytes: 1024 }).connect(port);
+ * const hello: HelloEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * const limits: AnnouncedLimits = hello.limits;
+ * if (limits.maxFileBytes !== 1024) throw new Error("limit not announced");
+ * ```
+ */
 export interface AnnouncedLimits {
   /** Longest line a text-mode TCP client may send, in bytes. */
   maxLineBytes: number;
@@ -30,120 +70,390 @@ export interface AnnouncedLimits {
   maxTextBytes: number;
   /** Largest shared file, in bytes. */
   maxFileBytes: number;
+  /** A client silent this long is closed (0: never); send `ping` more often than this. */
+  idleTimeoutMs: number;
 }
 
-/** The relay greets a JSON-mode client with its protocol version and limits. */
+/**
+ * The relay greets a JSON-mode client with its protocol version and limits.
+ *
+ * @example The first event on a WebSocket
+ * ```ts
+ * import { type Port, Relay, type ServerEvent } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay({ serverName: "test" }).connect(port);
+ * const event: ServerEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (event.type !== "hello" || event.server !== "test") throw new Error("no hello");
+ * ```
+ */
 export interface HelloEvent {
+  /** Discriminant: always `"hello"`. */
   type: "hello";
+  /** The relay's {@link PROTOCOL_VERSION}. */
   protocol: number;
+  /** The server's name, from the relay's `serverName` option. */
   server: string;
+  /** What the client may send, in bytes, and how long it may stay silent. */
   limits: AnnouncedLimits;
+  /** The `ref` of the `hello` request this answers, echoed back. */
+  ref?: string;
 }
 
-/** Sent to a client once it is logged in. */
+/**
+ * Sent to a client once it is logged in.
+ *
+ * @example Logging in
+ * ```ts
+ * import { type Port, Relay, type ServerEvent } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay({ motd: "be kind" }).connect(port);
+ * session.receiveText('{"type":"login","name":"ann","ref":"r1"}');
+ * const events: ServerEvent[] = session.outbound.take().map((f) => JSON.parse(f.data as string));
+ * const welcome = events.find((event) => event.type === "welcome");
+ * if (welcome?.name !== "ann" || welcome.motd !== "be kind" || welcome.ref !== "r1") {
+ *   throw new Error("no welcome");
+ * }
+ * ```
+ */
 export interface WelcomeEvent {
+  /** Discriminant: always `"welcome"`. */
   type: "welcome";
+  /** This connection's id, unique on the relay. */
   session: string;
+  /** The name the user is logged in under, as the relay accepted it. */
   name: string;
   /** How many other users are online. */
   others: number;
+  /** Rooms the user starts in (the lobby). */
   rooms: string[];
+  /** Message of the day, when the relay has one. */
   motd?: string;
+  /** The `ref` of the `login` request this answers, echoed back. */
+  ref?: string;
 }
 
-/** A message said in a room; text or a shared file. */
+/**
+ * A message said in a room; text or a shared file.
+ *
+ * @example Bob hears what Ann says in the lobby
+ * ```ts
+ * import { type MessageEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const ann = relay.connect(port);
+ * const bob = relay.connect(port);
+ * ann.receiveText('{"type":"login","name":"ann"}');
+ * bob.receiveText('{"type":"login","name":"bob"}');
+ * bob.outbound.take();
+ * ann.receiveText('{"type":"publish","room":"lobby","text":"hi"}');
+ * const message: MessageEvent = JSON.parse(bob.outbound.take()[0]!.data as string);
+ * if (message.from !== "ann" || message.room !== "lobby" || message.text !== "hi") {
+ *   throw new Error("unexpected message");
+ * }
+ * ```
+ */
 export interface MessageEvent {
+  /** Discriminant: always `"message"`. */
   type: "message";
+  /** Id the relay gave the message, unique on this relay. */
   id: string;
+  /** When the relay accepted it, in milliseconds since the epoch. */
   ts: number;
+  /** The room it was said in. */
   room: string;
+  /** The sender's name. */
   from: string;
+  /** The chat text; absent when a file was shared. */
   text?: string;
   /** Set for `/me` actions. */
   action?: boolean;
+  /** The shared file's name, type and size; absent for text. */
   file?: FileInfo;
   /** File bytes; base64 in JSON, the frame payload in binary frames. */
   data?: Uint8Array;
 }
 
-/** A private message between two users. Both the recipient and the sender receive it. */
+/**
+ * A private message between two users. Both the recipient and the sender receive it.
+ *
+ * @example Ann whispers to Bob
+ * ```ts
+ * import { type DirectEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const ann = relay.connect(port);
+ * const bob = relay.connect(port);
+ * ann.receiveText('{"type":"login","name":"ann"}');
+ * bob.receiveText('{"type":"login","name":"bob"}');
+ * ann.outbound.take();
+ * bob.outbound.take();
+ * ann.receiveText('{"type":"direct","to":"bob","text":"psst"}');
+ * const received: DirectEvent = JSON.parse(bob.outbound.take()[0]!.data as string);
+ * const copy: DirectEvent = JSON.parse(ann.outbound.take()[0]!.data as string);
+ * if (received.to !== "bob" || received.text !== "psst" || copy.id !== received.id) {
+ *   throw new Error("unexpected direct message");
+ * }
+ * ```
+ */
 export interface DirectEvent {
+  /** Discriminant: always `"direct"`. */
   type: "direct";
+  /** Id the relay gave the message; the sender's copy has the same one. */
   id: string;
+  /** When the relay accepted it, in milliseconds since the epoch. */
   ts: number;
+  /** The sender's name. */
   from: string;
+  /** The recipient's name. */
   to: string;
+  /** The chat text; absent when a file was shared. */
   text?: string;
+  /** Set for `/me` actions. */
   action?: boolean;
+  /** The shared file's name, type and size; absent for text. */
   file?: FileInfo;
+  /** File bytes; base64 in JSON, the frame payload in binary frames. */
   data?: Uint8Array;
 }
 
-/** Someone joined a room (also sent to the joiner as confirmation). */
+/**
+ * Someone joined a room (also sent to the joiner as confirmation).
+ *
+ * @example Joining a second room
+ * ```ts
+ * import { type JoinedEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * session.outbound.take();
+ * session.receiveText('{"type":"join","room":"dev"}');
+ * const joined: JoinedEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (joined.type !== "joined" || joined.room !== "dev" || joined.name !== "ann") {
+ *   throw new Error("unexpected event");
+ * }
+ * ```
+ */
 export interface JoinedEvent {
+  /** Discriminant: always `"joined"`. */
   type: "joined";
+  /** When it happened, in milliseconds since the epoch. */
   ts: number;
+  /** The room joined. */
   room: string;
+  /** Who joined. */
   name: string;
 }
 
-/** Someone left a room, or disconnected while in it. */
+/**
+ * Someone left a room, or disconnected while in it.
+ *
+ * @example Ann sees Bob disconnect
+ * ```ts
+ * import { type LeftEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const ann = relay.connect(port);
+ * const bob = relay.connect(port);
+ * ann.receiveText('{"type":"login","name":"ann"}');
+ * bob.receiveText('{"type":"login","name":"bob"}');
+ * ann.outbound.take();
+ * bob.disconnect();
+ * const left: LeftEvent = JSON.parse(ann.outbound.take()[0]!.data as string);
+ * if (left.name !== "bob" || left.reason !== "disconnect") throw new Error("unexpected event");
+ * ```
+ */
 export interface LeftEvent {
+  /** Discriminant: always `"left"`. */
   type: "left";
+  /** When it happened, in milliseconds since the epoch. */
   ts: number;
+  /** The room left. */
   room: string;
+  /** Who left. */
   name: string;
+  /** `"leave"` when the user asked to, `"disconnect"` when the connection ended. */
   reason: "leave" | "disconnect";
 }
 
-/** A member of `room` changed name. `room` is absent when the user is in no room. */
+/**
+ * A member of `room` changed name. `room` is absent when the user is in no room.
+ *
+ * @example Renaming with `nick`
+ * ```ts
+ * import { type Port, Relay, type RenamedEvent } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * session.outbound.take();
+ * session.receiveText('{"type":"nick","name":"anna"}');
+ * const renamed: RenamedEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (renamed.from !== "ann" || renamed.to !== "anna" || renamed.room !== "lobby") {
+ *   throw new Error("unexpected event");
+ * }
+ * ```
+ */
 export interface RenamedEvent {
+  /** Discriminant: always `"renamed"`. */
   type: "renamed";
+  /** When it happened, in milliseconds since the epoch. */
   ts: number;
+  /** The room told about it; one event is sent per room the user is in. */
   room?: string;
+  /** The old name. */
   from: string;
+  /** The new name. */
   to: string;
 }
 
-/** Who is in a room. `members` may be cut short; `count` is the full number. */
+/**
+ * Who is in a room. `members` may be cut short; `count` is the full number.
+ *
+ * @example Asking who is in the lobby
+ * ```ts
+ * import { type Port, type PresenceEvent, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * session.outbound.take();
+ * session.receiveText('{"type":"presence","room":"lobby","ref":"p1"}');
+ * const presence: PresenceEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (presence.count !== 1 || presence.members[0] !== "ann" || presence.ref !== "p1") {
+ *   throw new Error("unexpected presence");
+ * }
+ * ```
+ */
 export interface PresenceEvent {
+  /** Discriminant: always `"presence"`. */
   type: "presence";
+  /** The room described. */
   room: string;
+  /** Members' names in join order, at most the relay's `maxPresenceMembers`. */
   members: string[];
+  /** How many members the room has, even when `members` is cut short. */
   count: number;
+  /** The `ref` of the request this answers, echoed back. */
   ref?: string;
 }
 
-/** The rooms that exist and how many members each has. */
+/**
+ * The rooms that exist and how many members each has.
+ *
+ * @example Listing rooms
+ * ```ts
+ * import { type Port, Relay, type RoomsEvent } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * session.outbound.take();
+ * session.receiveText('{"type":"rooms"}');
+ * const list: RoomsEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (list.rooms[0]?.name !== "lobby" || list.rooms[0].members !== 1) {
+ *   throw new Error("unexpected rooms");
+ * }
+ * ```
+ */
 export interface RoomsEvent {
+  /** Discriminant: always `"rooms"`. */
   type: "rooms";
+  /** Each room's name and member count, sorted by name. */
   rooms: { name: string; members: number }[];
+  /** The `ref` of the request this answers, echoed back. */
   ref?: string;
 }
 
-/** The answer to `ping`. */
+/**
+ * The answer to `ping`.
+ *
+ * @example Measuring a round trip with `ref`
+ * ```ts
+ * import { type PongEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay({ now: () => 42 }).connect(port);
+ * session.outbound.take();
+ * session.receiveText('{"type":"ping","ref":"t1"}');
+ * const pong: PongEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (pong.ts !== 42 || pong.ref !== "t1") throw new Error("unexpected pong");
+ * ```
+ */
 export interface PongEvent {
+  /** Discriminant: always `"pong"`. */
   type: "pong";
+  /** The relay's clock when it answered, in milliseconds since the epoch. */
   ts: number;
+  /** The `ref` of the `ping` this answers, echoed back. */
   ref?: string;
 }
 
-/** A line from the server itself: message of the day, announcements, shutdown. */
+/**
+ * A line from the server itself: message of the day, announcements, shutdown.
+ *
+ * @example An announcement reaches every logged-in user
+ * ```ts
+ * import { type NoticeEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const session = relay.connect(port);
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * session.outbound.take();
+ * relay.announce("restarting at noon");
+ * const notice: NoticeEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (notice.text !== "restarting at noon") throw new Error("unexpected notice");
+ * ```
+ */
 export interface NoticeEvent {
+  /** Discriminant: always `"notice"`. */
   type: "notice";
+  /** When it was sent, in milliseconds since the epoch. */
   ts: number;
+  /** Human-readable text; may span several lines. */
   text: string;
 }
 
-/** Something went wrong; `code` is stable (see docs/PROTOCOL.md). */
+/**
+ * Something went wrong; `code` is stable (see docs/PROTOCOL.md).
+ *
+ * @example Publishing before logging in
+ * ```ts
+ * import { type ErrorEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * session.outbound.take();
+ * session.receiveText('{"type":"publish","room":"lobby","text":"hi","ref":"m1"}');
+ * const error: ErrorEvent = JSON.parse(session.outbound.take()[0]!.data as string);
+ * if (error.code !== "not_logged_in" || error.ref !== "m1") throw new Error("unexpected error");
+ * ```
+ */
 export interface ErrorEvent {
+  /** Discriminant: always `"error"`. */
   type: "error";
+  /** What went wrong, for programs; stable across versions. */
   code: ErrorCode;
+  /** What went wrong, for people; may change between versions. */
   message: string;
+  /** The `ref` of the request that failed, echoed back. */
   ref?: string;
 }
 
-/** Every event the relay sends, a union discriminated on `type`. */
+/**
+ * Every event the relay sends, a union discriminated on `type`.
+ *
+ * @example Narrowing on `type`
+ * ```ts
+ * import type { ServerEvent } from "@crosswire/relay";
+ * function describe(event: ServerEvent): string {
+ *   switch (event.type) {
+ *     case "message":
+ *       return `${event.from} in ${event.room}: ${event.text ?? event.file?.name}`;
+ *     case "error":
+ *       return `error ${event.code}`;
+ *     default:
+ *       return event.type;
+ *   }
+ * }
+ * const event: ServerEvent = { type: "error", code: "name_taken", message: "taken" };
+ * if (describe(event) !== "error name_taken") throw new Error("unexpected description");
+ * ```
+ */
 export type ServerEvent =
   | HelloEvent
   | WelcomeEvent

@@ -275,12 +275,12 @@ export class Relay {
   }
 
   #hello(): HelloEvent {
-    const { maxLineBytes, maxFrameBytes, maxTextBytes, maxFileBytes } = this.limits;
+    const { maxLineBytes, maxFrameBytes, maxTextBytes, maxFileBytes, idleTimeoutMs } = this.limits;
     return {
       type: "hello",
       protocol: PROTOCOL_VERSION,
       server: this.#options.serverName ?? "crosswire",
-      limits: { maxLineBytes, maxFrameBytes, maxTextBytes, maxFileBytes },
+      limits: { maxLineBytes, maxFrameBytes, maxTextBytes, maxFileBytes, idleTimeoutMs },
     };
   }
 

@@ -95,6 +95,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       clearInterval(sweeper);
       tcp?.stop();
       relay.close();
+      // WebSocket ports send the notice and their 1001 close in a microtask; let
+      // them run before Deno's shutdown closes the sockets its own way.
+      await Promise.resolve();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<"late">((resolve) =>
         timer = setTimeout(() => resolve("late"), deadlineMs)

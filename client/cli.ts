@@ -1,0 +1,341 @@
+/**
+ * The terminal client: `deno run -A client/mod.ts [flags]`. Lines typed go to
+ * the server as if typed in telnet; `/send` and `/quit` are handled here.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { formatBytes, renderTextLines } from "../core/text_render.ts";
+import { cleanText } from "../core/sanitize.ts";
+import type { DirectEvent, MessageEvent, ServerEvent } from "../core/protocol.ts";
+import { connect, type CrosswireClient } from "./client.ts";
+import { CrosswireClientError } from "./errors.ts";
+import { saveDownload } from "./_downloads.ts";
+import { guessMediaType } from "./_media_type.ts";
+import { type Colors, colorsFor, styleFor } from "./_colors.ts";
+
+const QUIT_WAIT_MS = 2000;
+// Well inside the relay's default idle timeout (5 minutes), so a reader who never types stays.
+
+const HELP = `crosswire terminal client
+
+Usage: deno run -A client/mod.ts [flags]
+
+  --url URL        server URL: ws://host:8080/ws or tcp://host:4040
+                   (default tcp://HOST:PORT from --host and --port)
+  --host HOST      server host for TCP (default localhost)
+  --port PORT      server TCP port (default 4040)
+  --name NAME      your name (otherwise you are asked)
+  --downloads DIR  where received files are saved (default ./downloads)
+  --help           show this help
+
+Type /help for the server's commands. Handled here:
+  /send FILE [NAME]  share FILE with your current room, or privately with NAME
+  /quit              leave and exit
+`;
+
+/** What the terminal client needs from its surroundings; tests may replace any of it. */
+interface Io {
+  lines: AsyncIterator<string>;
+  out(line: string): void;
+  err(line: string): void;
+  prompt(text: string): void;
+  colors: Colors;
+}
+
+/**
+ * Runs the terminal client until the user quits, stdin ends, or the server goes away.
+ *
+ * @param args Command-line flags (see `--help`).
+ * @returns The exit code: 0 after `/quit`, end of input or Ctrl-C; 1 when the
+ * connection fails or is lost; 2 for bad flags.
+ *
+ * @example Printing the help
+ * ```ts ignore
+ * import { main } from "./cli.ts";
+ * const code = await main(["--help"]);
+ * if (code !== 0) throw new Error("help failed");
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args,
+      options: {
+        url: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        name: { type: "string" },
+        downloads: { type: "string", default: "downloads" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    console.error(`crosswire: ${(error as Error).message}\nRun with --help to see the flags.`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (flags.url !== undefined && (flags.host !== undefined || flags.port !== undefined)) {
+    console.error("crosswire: use either --url or --host/--port, not both");
+    return 2;
+  }
+  const port = flags.port ?? "4040";
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    console.error(`crosswire: --port must be a port number, not "${port}"`);
+    return 2;
+  }
+  const url = flags.url ?? `tcp://${flags.host ?? "localhost"}:${port}`;
+  const io = terminalIo();
+  const client = await logIn(url, flags.name, io);
+  if (!client) return 1;
+  return await session(client, flags.downloads, io);
+}
+
+function terminalIo(): Io {
+  const encoder = new TextEncoder();
+  const colors = colorsFor(Deno.stdout.isTerminal() && Deno.env.get("NO_COLOR") === undefined);
+  return {
+    lines: stdinLines(),
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    prompt: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
+    colors,
+  };
+}
+
+async function* stdinLines(): AsyncGenerator<string> {
+  let pending = "";
+  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const parts = pending.split(/\r?\n/);
+    pending = parts.pop() ?? "";
+    yield* parts;
+  }
+  if (pending !== "") yield pending;
+}
+
+// Connects, asking for a name (again) until the server accepts one.
+async function logIn(
+  url: string,
+  firstName: string | undefined,
+  io: Io,
+): Promise<CrosswireClient | undefined> {
+  let name = firstName;
+  while (true) {
+    if (name === undefined || name.trim() === "") {
+      io.prompt("Your name: ");
+      const next = await io.lines.next();
+      if (next.done) {
+        io.err("crosswire: no name given; bye");
+        return undefined;
+      }
+      name = next.value.trim();
+      if (name === "") continue;
+    }
+    try {
+      return await connect(url, { name });
+    } catch (error) {
+      if (
+        error instanceof CrosswireClientError &&
+        (error.code === "name_taken" || error.code === "name_invalid")
+      ) {
+        io.err(`crosswire: ${error.message}`);
+        name = undefined;
+        continue;
+      }
+      io.err(`crosswire: cannot connect to ${url}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+}
+
+// Tracks the room plain text goes to, the way the server does: the last room joined.
+class RoomTracker {
+  #rooms: string[];
+  #pendingJoin: string | undefined;
+
+  constructor(rooms: string[]) {
+    this.#rooms = [...rooms];
+  }
+
+  get current(): string | undefined {
+    return this.#rooms.at(-1);
+  }
+
+  typed(line: string): void {
+    const join = /^\/(?:join|j)\s+(\S+)/i.exec(line);
+    if (join) this.#pendingJoin = roomKey(join[1]!);
+  }
+
+  seen(event: ServerEvent, me: string): void {
+    if (event.type === "joined" && event.name === me) this.#moveToEnd(event.room);
+    if (event.type === "presence" && event.room === this.#pendingJoin) {
+      this.#pendingJoin = undefined;
+      if (this.#rooms.includes(event.room)) this.#moveToEnd(event.room);
+    }
+    if (event.type === "left" && event.name === me) {
+      this.#rooms = this.#rooms.filter((room) => room !== event.room);
+    }
+  }
+
+  #moveToEnd(room: string): void {
+    this.#rooms = [...this.#rooms.filter((each) => each !== room), room];
+  }
+}
+
+function roomKey(room: string): string {
+  return (room.startsWith("#") ? room.slice(1) : room).normalize("NFC");
+}
+
+async function session(client: CrosswireClient, downloads: string, io: Io): Promise<number> {
+  const rooms = new RoomTracker(client.welcome.rooms);
+  const saves = new Set<Promise<void>>();
+  let leaving = false;
+
+  const show = (event: ServerEvent) => {
+    rooms.seen(event, client.name);
+    const style = styleFor(event, io.colors);
+    if ((event.type === "message" || event.type === "direct") && event.file) {
+      const line = fileLine(event);
+      if (event.from === client.name || !event.data) return io.out(style(line));
+      const saving = saveDownload(downloads, event.file.name, event.data).then(
+        (path) => io.out(style(`${line}; saved to ${path}`)),
+        (error) => io.err(`crosswire: could not save ${line}: ${(error as Error).message}`),
+      );
+      saves.add(saving);
+      void saving.finally(() => saves.delete(saving));
+      return;
+    }
+    for (const line of renderTextLines(event)) io.out(style(line));
+  };
+  // Registered before the events that followed `welcome` are released, so none is missed.
+  client.on("*", (event) => {
+    // A pong with a ref answers our own end-of-input ping: not worth a line.
+    if (event.type !== "close" && !(event.type === "pong" && event.ref)) show(event);
+  });
+
+  let interrupted: () => void = () => {};
+  const interrupt = new Promise<"interrupt">((resolve) => interrupted = () => resolve("interrupt"));
+  const onSignal = () => interrupted();
+  Deno.addSignalListener("SIGINT", onSignal);
+  const lost = client.closed.then((event) => ({ lost: event }));
+
+  try {
+    while (true) {
+      const next = await Promise.race([io.lines.next(), lost, interrupt]);
+      if (next === "interrupt") break;
+      if ("lost" in next) {
+        io.err(lostMessage(next.lost.code, next.lost.reason));
+        return 1;
+      }
+      if (next.done) {
+        // A round trip after the last line proves the server handled every line.
+        try {
+          await client.ping();
+        } catch {
+          io.err(lostMessage((await client.closed).code, (await client.closed).reason));
+          return 1;
+        }
+        break;
+      }
+      const line = next.value;
+      rooms.typed(line);
+      if (/^\/(quit|exit)\s*$/i.test(line)) {
+        leaving = true;
+        await quit(client);
+        break;
+      }
+      if (/^\/send(\s|$)/i.test(line)) {
+        await sendFile(client, line, rooms.current, io);
+        continue;
+      }
+      if (line.trim() === "") continue;
+      try {
+        client.input(line);
+      } catch (error) {
+        io.err(`crosswire: ${(error as Error).message}`);
+      }
+    }
+    leaving = true;
+    await Promise.all(saves);
+    await client.close();
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    if (!leaving) await client.close();
+  }
+}
+
+// Says goodbye properly, but does not wait long for the server to hang up.
+async function quit(client: CrosswireClient): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    client.input("/quit");
+    await Promise.race([
+      client.closed,
+      new Promise((resolve) => timer = setTimeout(resolve, QUIT_WAIT_MS)),
+    ]);
+  } catch { /* already closed */ }
+  clearTimeout(timer);
+}
+
+function lostMessage(code: number, reason: string): string {
+  const why = reason ? `${code}: ${reason}` : `${code}`;
+  return `crosswire: connection to the server was lost (${why})`;
+}
+
+function fileLine(event: MessageEvent | DirectEvent): string {
+  const file = event.file!;
+  const what = `${cleanText(file.name)} (${formatBytes(file.size)}, ${cleanText(file.type)})`;
+  return event.type === "message"
+    ? `[${event.room}] * ${event.from} shared ${what}`
+    : `[private ${event.from} -> ${event.to}] shared ${what}`;
+}
+
+// `/send FILE [NAME]`; FILE may be quoted when it has spaces.
+async function sendFile(
+  client: CrosswireClient,
+  line: string,
+  room: string | undefined,
+  io: Io,
+): Promise<void> {
+  const match = /^\/send\s+(?:"([^"]+)"|(\S+))(?:\s+(\S+))?\s*$/i.exec(line);
+  const path = match?.[1] ?? match?.[2];
+  if (!match || path === undefined) return io.err("crosswire: usage: /send FILE [NAME]");
+  const to = match[3];
+  if (to === undefined && room === undefined) {
+    return io.err("crosswire: you are in no room; /join one, or /send FILE NAME");
+  }
+  const max = client.limits.maxFileBytes;
+  let bytes: Uint8Array;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) return io.err(`crosswire: ${path} is not a file`);
+    if (info.size > max) {
+      return io.err(
+        `crosswire: not sent: ${path} is ${
+          formatBytes(info.size)
+        }; the server accepts files up to ${formatBytes(max)}`,
+      );
+    }
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    return io.err(`crosswire: cannot read ${path}: ${(error as Error).message}`);
+  }
+  const name = path.split(/[\\/]/).at(-1) || "file";
+  try {
+    client.sendFile(to === undefined ? { room: room! } : { to }, bytes, {
+      name,
+      type: guessMediaType(name),
+    });
+    io.out(`* sent ${name} (${formatBytes(bytes.length)}) to ${to ?? room}`);
+  } catch (error) {
+    io.err(`crosswire: not sent: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The crosswire client: a library that logs in to a relay over WebSocket
+ * (`ws://`, `wss://`, in Deno or a browser) or TCP (`tcp://`, Deno only), and a
+ * terminal client built on it.
+ *
+ * Run the terminal client with `deno run -A client/mod.ts [--url URL] [--name NAME]`;
+ * `--help` lists the flags. Importing this module loads only the library.
+ *
+ * @example Two clients on different transports share a room
+ * ```ts
+ * import { startServer } from "@crosswire/relay";
+ * import { connect } from "@crosswire/relay/client";
+ * const server = await startServer({ hostname: "127.0.0.1", port: 0, tcpPort: 0 });
+ * const ann = await connect(`ws://127.0.0.1:${server.httpAddr.port}/ws`, { name: "ann" });
+ * const bob = await connect(`tcp://127.0.0.1:${server.tcpAddr!.port}`, { name: "bob" });
+ * const heard = new Promise<string>((resolve) => bob.on("message", (m) => resolve(m.text ?? "")));
+ * ann.send("lobby", "hi from the browser side");
+ * if (await heard !== "hi from the browser side") throw new Error("not relayed");
+ * await Promise.all([ann.close(), bob.close()]);
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+export { connect, CrosswireClient } from "./client.ts";
+export type {
+  ClientEvent,
+  ClientEventOf,
+  ClientEventType,
+  ConnectionCloseEvent,
+  ConnectOptions,
+  FileOptions,
+  FileTarget,
+  TextOptions,
+} from "./client.ts";
+export { CrosswireClientError } from "./errors.ts";
+export type { ClientErrorCode } from "./errors.ts";
+export type { Transport, TransportReceiver } from "./transport.ts";
+export { openWebSocket } from "./websocket_transport.ts";
+export type { WebSocketOptions } from "./websocket_transport.ts";
+export type {
+  AnnouncedLimits,
+  DirectEvent,
+  ErrorEvent,
+  FileInfo,
+  HelloEvent,
+  JoinedEvent,
+  LeftEvent,
+  MessageEvent,
+  NoticeEvent,
+  PongEvent,
+  PresenceEvent,
+  RenamedEvent,
+  RoomsEvent,
+  ServerEvent,
+  WelcomeEvent,
+} from "../core/protocol.ts";
+export type { ErrorCode } from "../core/errors.ts";
+
+if (import.meta.main) {
+  const { main } = await import("./cli.ts");
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,299 @@
+// The terminal client, spawned with `deno run` against a real server on free ports.
+
+import assert from "node:assert/strict";
+import { startServer } from "../server/mod.ts";
+import type { RelayOptions, RunningServer } from "../mod.ts";
+
+const CLI = new URL("../client/mod.ts", import.meta.url).pathname;
+const TIMEOUT_MS = 15_000;
+const encoder = new TextEncoder();
+
+type Pattern = string | RegExp | ((text: string) => boolean);
+
+function matches(text: string, pattern: Pattern): boolean {
+  if (typeof pattern === "string") return text.includes(pattern);
+  if (pattern instanceof RegExp) return pattern.test(text);
+  return pattern(text);
+}
+
+/** Collects a byte stream as text and lets a test wait for a marker in it. */
+class Output {
+  text = "";
+  readonly done: Promise<void>;
+  #checks = new Set<() => void>();
+  #ended = false;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = (async () => {
+      try {
+        for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+          this.text += chunk;
+          for (const check of [...this.#checks]) check();
+        }
+      } finally {
+        this.#ended = true;
+        for (const check of [...this.#checks]) check();
+      }
+    })();
+  }
+
+  /** Resolves once the text so far matches `pattern`; rejects at the end or after a timeout. */
+  waitFor(pattern: Pattern, what = String(pattern)): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        this.#checks.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (matches(this.text, pattern)) finish();
+        else if (this.#ended) finish(new Error(`ended before ${what}; got:\n${this.text}`));
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`timed out waiting for ${what}; got:\n${this.text}`)),
+        TIMEOUT_MS,
+      );
+      this.#checks.add(check);
+      check();
+    });
+  }
+}
+
+/** One spawned terminal client with piped stdin, stdout and stderr. */
+class Cli {
+  readonly stdout: Output;
+  readonly stderr: Output;
+  #child: Deno.ChildProcess;
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #stdinClosed = false;
+
+  constructor(args: string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.stdout = new Output(this.#child.stdout);
+    this.stderr = new Output(this.#child.stderr);
+  }
+
+  async type(line: string): Promise<void> {
+    await this.#stdin.write(encoder.encode(line + "\n"));
+  }
+
+  async endInput(): Promise<void> {
+    if (this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    await this.#stdin.close().catch(() => {}); // the client may have exited already
+  }
+
+  /** Waits for the exit status, with both outputs read to the end. */
+  async status(): Promise<Deno.CommandStatus> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tooLong = new Promise<never>((_, reject) =>
+      timer = setTimeout(() => reject(new Error("the client did not exit")), TIMEOUT_MS)
+    );
+    try {
+      const status = await Promise.race([this.#child.status, tooLong]);
+      await Promise.all([this.stdout.done, this.stderr.done]);
+      return status;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends stdin, kills the process if it still runs, and waits for it. */
+  async dispose(): Promise<void> {
+    await this.endInput();
+    try {
+      this.#child.kill();
+    } catch { /* already exited */ }
+    await this.#child.status;
+    await Promise.allSettled([this.stdout.done, this.stderr.done]);
+    this.#stdin.releaseLock();
+  }
+}
+
+/** A telnet-style user on raw TCP: text mode, plain lines. */
+class RawTcpUser {
+  readonly output: Output;
+  #conn: Deno.TcpConn;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+    this.output = new Output(conn.readable);
+  }
+
+  static async login(server: RunningServer, name: string): Promise<RawTcpUser> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.tcpAddr!.port });
+    const user = new RawTcpUser(conn);
+    await user.type(name);
+    await user.output.waitFor(`Welcome, ${name}!`);
+    return user;
+  }
+
+  async type(line: string): Promise<void> {
+    await this.#conn.write(encoder.encode(line + "\r\n"));
+  }
+
+  /** Hangs up; the server closes its side and the output ends. */
+  async close(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch { /* the server already closed it */ }
+    await this.output.done.catch(() => {});
+  }
+}
+
+async function withServer(
+  body: (server: RunningServer, cleanup: (() => Promise<void>)[]) => Promise<void>,
+  relay: RelayOptions = {},
+): Promise<void> {
+  const server = await startServer({ hostname: "127.0.0.1", port: 0, tcpPort: 0, relay });
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    await body(server, cleanup);
+  } finally {
+    for (const step of cleanup.reverse()) await step();
+    await server.shutdown();
+  }
+}
+
+function tcpArgs(server: RunningServer): string[] {
+  return ["--host", "127.0.0.1", "--port", String(server.tcpAddr!.port)];
+}
+
+function wsArgs(server: RunningServer): string[] {
+  return ["--url", `ws://127.0.0.1:${server.httpAddr.port}/ws`];
+}
+
+Deno.test("cli logs in with --name, says typed lines and prints what others say", async () => {
+  await withServer(async (server, cleanup) => {
+    const tess = await RawTcpUser.login(server, "tess");
+    cleanup.push(() => tess.close());
+    const cli = new Cli([...tcpArgs(server), "--name", "carl"]);
+    cleanup.push(() => cli.dispose());
+    await cli.stdout.waitFor("Welcome, carl!");
+    await cli.stdout.waitFor("[lobby] 2 here: tess, carl");
+
+    await cli.type("hello from the terminal client");
+    await tess.output.waitFor("[lobby] carl: hello from the terminal client");
+    await tess.type("hi carl");
+    await cli.stdout.waitFor("[lobby] tess: hi carl");
+    await cli.type("/who");
+    await cli.stdout.waitFor(/2 here: tess, carl[\s\S]*2 here: tess, carl/);
+
+    await cli.endInput();
+    const status = await cli.status();
+    assert.equal(status.code, 0, cli.stderr.text);
+    assert.ok(!cli.stdout.text.includes("\x1b"), "no escape codes when piped");
+    await tess.output.waitFor("[lobby] * carl disconnected");
+  });
+});
+
+Deno.test("cli saves a file another cli shares with /send, with identical bytes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "crosswire_cli_" });
+  try {
+    await withServer(async (server, cleanup) => {
+      const downloads = `${dir}/downloads`;
+      const file = `${dir}/cat.png`;
+      const bytes = crypto.getRandomValues(new Uint8Array(5000));
+      await Deno.writeFile(file, bytes);
+
+      const bob = new Cli([...tcpArgs(server), "--name", "bob", "--downloads", downloads]);
+      cleanup.push(() => bob.dispose());
+      await bob.stdout.waitFor("Welcome, bob!");
+      const ann = new Cli([...wsArgs(server), "--name", "ann"]);
+      cleanup.push(() => ann.dispose());
+      await ann.stdout.waitFor("2 here: bob, ann");
+
+      await ann.type(`/send ${file}`);
+      await ann.stdout.waitFor("* sent cat.png (4.9 KiB) to lobby");
+      await bob.stdout.waitFor(
+        `shared cat.png (4.9 KiB, image/png); saved to ${downloads}/cat.png`,
+      );
+      assert.deepEqual(await Deno.readFile(`${downloads}/cat.png`), bytes);
+
+      await ann.type(`/send ${file} bob`);
+      await bob.stdout.waitFor(
+        `[private ann -> bob] shared cat.png (4.9 KiB, image/png); saved to ${downloads}/cat (1).png`,
+      );
+      assert.deepEqual(await Deno.readFile(`${downloads}/cat (1).png`), bytes);
+
+      await ann.type("/quit");
+      assert.equal((await ann.status()).code, 0, ann.stderr.text);
+      await bob.endInput();
+      assert.equal((await bob.status()).code, 0, bob.stderr.text);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli refuses to /send a file over the server's limit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "crosswire_cli_" });
+  try {
+    await withServer(async (server, cleanup) => {
+      await Deno.writeFile(`${dir}/big.bin`, new Uint8Array(2048));
+      const cli = new Cli([...wsArgs(server), "--name", "ann"]);
+      cleanup.push(() => cli.dispose());
+      await cli.stdout.waitFor("Welcome, ann!");
+      await cli.type(`/send ${dir}/big.bin`);
+      await cli.stderr.waitFor("not sent: " + `${dir}/big.bin is 2.0 KiB`);
+      assert.match(cli.stderr.text, /accepts files up to 1\.0 KiB/);
+      await cli.endInput();
+      assert.equal((await cli.status()).code, 0);
+    }, { maxFileBytes: 1024 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli asks for a name on stdin, and again when it is taken", async () => {
+  await withServer(async (server, cleanup) => {
+    const tess = await RawTcpUser.login(server, "tess");
+    cleanup.push(() => tess.close());
+    const cli = new Cli(tcpArgs(server));
+    cleanup.push(() => cli.dispose());
+    await cli.stdout.waitFor("Your name: ");
+    await cli.type("Tess");
+    await cli.stderr.waitFor('the name "Tess" is taken');
+    await cli.stdout.waitFor((text) => text.split("Your name: ").length === 3, "a second prompt");
+    await cli.type("fresh");
+    await cli.stdout.waitFor("Welcome, fresh!");
+    await tess.output.waitFor("[lobby] * fresh joined");
+    await cli.endInput();
+    assert.equal((await cli.status()).code, 0);
+  });
+});
+
+Deno.test("cli exits 1 saying the connection was lost when the server shuts down", async () => {
+  for (const args of [tcpArgs, wsArgs]) {
+    await withServer(async (server, cleanup) => {
+      const cli = new Cli([...args(server), "--name", "ann"]);
+      cleanup.push(() => cli.dispose());
+      await cli.stdout.waitFor("[lobby] 1 here: ann");
+      await server.shutdown();
+      const status = await cli.status();
+      assert.equal(status.code, 1);
+      assert.match(cli.stderr.text, /connection to the server was lost/);
+    });
+  }
+});
+
+Deno.test("cli --help prints the flags and exits 0", async () => {
+  const cli = new Cli(["--help"]);
+  try {
+    const status = await cli.status();
+    assert.equal(status.code, 0);
+    for (const flag of ["--url", "--host", "--port", "--name", "--downloads", "/send"]) {
+      assert.ok(cli.stdout.text.includes(flag), `help mentions ${flag}`);
+    }
+  } finally {
+    await cli.dispose();
+  }
+});
