@@ -164,17 +164,8 @@ async function main(args: string[]): Promise<void> {
     if (error instanceof Deno.errors.PermissionDenied) {
       fail(`not allowed to listen: ${(error as Error).message}`);
     }
+    if (tls) fail(`could not start TLS: ${(error as Error).message}`);
     throw error;
-  }
-
-  const shown = flags.host === "0.0.0.0" || flags.host === "::" ? "localhost" : flags.host;
-  console.log(
-    `crosswire: WebSocket on ws://${shown}:${server.httpAddr.port}/ws (web page: http://${shown}:${server.httpAddr.port}/)`,
-  );
-  if (server.tcpAddr) {
-    console.log(
-      `crosswire: TCP on ${shown}:${server.tcpAddr.port} (try: telnet ${shown} ${server.tcpAddr.port})`,
-    );
   }
 
   // One timer for everyone, not one per connection.
@@ -184,15 +175,29 @@ async function main(args: string[]): Promise<void> {
       announceSeconds * 1000,
     )
     : undefined;
-
   const stop = async () => {
     console.log("crosswire: shutting down");
     clearInterval(announcer);
     await server.shutdown();
     Deno.exit(0);
   };
+  // Before the startup lines: a supervisor may signal as soon as it sees them.
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+
+  const shown = flags.host === "0.0.0.0" || flags.host === "::" ? "localhost" : flags.host;
+  const [ws, http] = tls ? ["wss", "https"] : ["ws", "http"];
+  const httpPort = server.httpAddr.port;
+  console.log(
+    `crosswire: WebSocket on ${ws}://${shown}:${httpPort}/ws (web page: ${http}://${shown}:${httpPort}/)`,
+  );
+  if (server.tcpAddr) {
+    const tcpPort = server.tcpAddr.port;
+    const tryIt = tls
+      ? `openssl s_client -quiet -connect ${shown}:${tcpPort}`
+      : `telnet ${shown} ${tcpPort}`;
+    console.log(`crosswire: ${tls ? "TLS" : "TCP"} on ${shown}:${tcpPort} (try: ${tryIt})`);
+  }
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -41,7 +41,7 @@ export async function startTestServer(relay: RelayOptions = {}): Promise<TestSer
 }
 
 /** A queue of items with awaitable, predicate-matched takes. */
-class Inbox<T> {
+export class Inbox<T> {
   items: T[] = [];
   seen: T[] = [];
   ended = false;
@@ -649,8 +649,8 @@ export async function spawnServer(flags: string[] = []): Promise<SpawnedServer> 
     } catch { /* closed */ }
   })();
   const port = (pattern: RegExp) => Number(startup.join("\n").match(pattern)?.[1]);
-  const httpPort = port(/ws:\/\/[^:]+:(\d+)\/ws/);
-  const tcpPort = port(/TCP on [^:]+:(\d+)/);
+  const httpPort = port(/wss?:\/\/[^:]+:(\d+)\/ws/);
+  const tcpPort = port(/(?:TCP|TLS) on [^:]+:(\d+)/);
   return {
     child,
     httpPort,

@@ -88,7 +88,13 @@ Deno.test("Outgoing.frame() shows nothing for hello in text mode", () => {
     type: "hello",
     protocol: 1,
     server: "x",
-    limits: { maxLineBytes: 1, maxFrameBytes: 1, maxTextBytes: 1, maxFileBytes: 1 },
+    limits: {
+      maxLineBytes: 1,
+      maxFrameBytes: 1,
+      maxTextBytes: 1,
+      maxFileBytes: 1,
+      idleTimeoutMs: 1,
+    },
   };
   assert.equal(new Outgoing(hello).frame(WireFormat.TextLine), null);
 });

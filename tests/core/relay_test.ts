@@ -45,6 +45,7 @@ Deno.test("Relay.connect() greets a frames port with hello and its limits", () =
       maxFrameBytes: relay.limits.maxFrameBytes,
       maxTextBytes: 200,
       maxFileBytes: 300,
+      idleTimeoutMs: 300_000,
     },
   });
 });
