@@ -8,8 +8,11 @@
  * ```ts
  * import { startServer } from "@crosswire/relay";
  * const server = await startServer({ hostname: "127.0.0.1", port: 0, tcpPort: 0 });
- * console.log(`ws://127.0.0.1:${server.httpAddr.port}/ws`);
+ * // Browsers connect to ws://127.0.0.1:<httpAddr.port>/ws, telnet to tcpAddr.port.
+ * const health = await fetch(`http://127.0.0.1:${server.httpAddr.port}/healthz`);
+ * const { users } = await health.json();
  * await server.shutdown();
+ * if (users !== 0 || server.tcpAddr === undefined) throw new Error("unexpected state");
  * ```
  *
  * @module

@@ -21,6 +21,7 @@ export class OutboundQueue {
   /**
    * Set when the client asked for batching: {@link takeMessages} then joins
    * consecutive text frames into one, separated by newlines.
+   * @default false
    */
   batchText = false;
 

@@ -4,7 +4,21 @@ import { encodeBinaryFrame } from "./binary_frame.ts";
 import type { DirectEvent, MessageEvent, ServerEvent } from "./protocol.ts";
 import { renderTextLines } from "./text_render.ts";
 
-/** How a session receives events. */
+/**
+ * How a session receives events.
+ *
+ * @example The same event in two formats
+ * ```ts
+ * import { Outgoing, WireFormat } from "@crosswire/relay";
+ * const out = new Outgoing({ type: "joined", ts: 0, room: "lobby", name: "ann" });
+ * const line = out.frame(WireFormat.TextLine)!.data as Uint8Array;
+ * if (new TextDecoder().decode(line) !== "[lobby] * ann joined\r\n") {
+ *   throw new Error("unexpected text line");
+ * }
+ * const json = out.frame(WireFormat.JsonFrame)!.data as string;
+ * if (JSON.parse(json).name !== "ann") throw new Error("unexpected JSON frame");
+ * ```
+ */
 export const WireFormat = {
   /** Plain lines for telnet and netcat (TCP text mode). */
   TextLine: 0,
@@ -16,7 +30,18 @@ export const WireFormat = {
 /** One of {@link WireFormat}'s values. */
 export type WireFormat = typeof WireFormat[keyof typeof WireFormat];
 
-/** Encoded bytes or text ready for a transport, with its size counted once. */
+/**
+ * Encoded bytes or text ready for a transport, with its size counted once.
+ *
+ * @example `bytes` counts UTF-8 bytes, not UTF-16 units
+ * ```ts
+ * import { type Frame, Outgoing, WireFormat } from "@crosswire/relay";
+ * const frame: Frame = new Outgoing({ type: "notice", ts: 0, text: "é" })
+ *   .frame(WireFormat.JsonFrame)!;
+ * const expected = new TextEncoder().encode(frame.data as string).length;
+ * if (frame.bytes !== expected) throw new Error("miscounted");
+ * ```
+ */
 export interface Frame {
   /** A string is a text frame; bytes are a binary frame or raw stream bytes. */
   readonly data: string | Uint8Array<ArrayBuffer>;
@@ -57,6 +82,16 @@ function binaryFrame(event: MessageEvent | DirectEvent, data: Uint8Array): Frame
 /**
  * An event on its way to one or many sessions. Each wire format's encoding is
  * made on first use and shared by every recipient after that.
+ *
+ * @example Encoded once, however many ask
+ * ```ts
+ * import { Outgoing, WireFormat } from "@crosswire/relay";
+ * const out = new Outgoing({ type: "notice", ts: 0, text: "hello" });
+ * const first = out.frame(WireFormat.JsonLine);
+ * if (first === null || out.frame(WireFormat.JsonLine) !== first) {
+ *   throw new Error("the frame should be made once and reused");
+ * }
+ * ```
  */
 export class Outgoing {
   /** The event being sent. */
@@ -64,6 +99,7 @@ export class Outgoing {
   #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined];
   #json: string | undefined;
 
+  /** Wraps `event`; nothing is encoded until a format is asked for. */
   constructor(event: ServerEvent) {
     this.event = event;
   }

@@ -27,7 +27,8 @@ export const PROTOCOL_VERSION = 1;
  *
  * @example The relay strips the path from a shared file's name
  * ```ts
- * import { decodeBinaryFrame, encodeBinaryFrame, type FileInfo, type Port, Relay } from "@crosswire/relay";
+ * import { decodeBinaryFrame, encodeBinaryFrame, Relay } from "@crosswire/relay";
+ * import type { FileInfo, Port } from "@crosswire/relay";
  * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
  * const session = new Relay().connect(port);
  * session.receiveText('{"type":"login","name":"ann","echo":true}');

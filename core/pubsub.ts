@@ -25,9 +25,26 @@ export interface Subscriber {
   deliver(message: Outgoing): void;
 }
 
-/** Options for {@link PubSub.publish}. */
+/**
+ * Options for {@link PubSub.publish}.
+ *
+ * @example Leaving out the sender
+ * ```ts
+ * import { MemoryPubSub, type PublishOptions } from "@crosswire/relay";
+ * const pubsub = new MemoryPubSub();
+ * const seen: string[] = [];
+ * pubsub.subscribe("lobby", { id: "ann", deliver: () => seen.push("ann") });
+ * pubsub.subscribe("lobby", { id: "bob", deliver: () => seen.push("bob") });
+ * const options: PublishOptions = { except: "ann" };
+ * pubsub.publish("lobby", { type: "notice", ts: 0, text: "hi" }, options);
+ * if (seen.join() !== "bob") throw new Error("the sender should be skipped");
+ * ```
+ */
 export interface PublishOptions {
-  /** A subscriber id that must not receive this event (the sender without echo). */
+  /**
+   * A subscriber id that must not receive this event (the sender without echo).
+   * @default undefined
+   */
   except?: string;
 }
 
@@ -58,22 +75,30 @@ export interface PubSub {
 /**
  * The default {@link PubSub}: subscribers in this process, delivered in order.
  *
- * @example Creating the default backplane
+ * @example Unsubscribed topics receive nothing
  * ```ts
- * import { MemoryPubSub } from "@crosswire/relay";
+ * import { MemoryPubSub, type Subscriber } from "@crosswire/relay";
  * const pubsub = new MemoryPubSub();
- * pubsub.publish("nobody-listens", { type: "notice", ts: 0, text: "dropped" });
+ * let count = 0;
+ * const subscriber: Subscriber = { id: "s1", deliver: () => count++ };
+ * pubsub.subscribe("lobby", subscriber);
+ * pubsub.publish("lobby", { type: "notice", ts: 0, text: "one" });
+ * pubsub.unsubscribe("lobby", subscriber);
+ * pubsub.publish("lobby", { type: "notice", ts: 0, text: "two" });
+ * if (count !== 1) throw new Error("delivered after unsubscribe");
  * ```
  */
 export class MemoryPubSub implements PubSub {
   #topics = new Map<string, Set<Subscriber>>();
 
+  /** Adds `subscriber` to `topic`; adding it twice has no effect. */
   subscribe(topic: string, subscriber: Subscriber): void {
     let subscribers = this.#topics.get(topic);
     if (!subscribers) this.#topics.set(topic, subscribers = new Set());
     subscribers.add(subscriber);
   }
 
+  /** Removes `subscriber` from `topic`; the topic disappears when empty. */
   unsubscribe(topic: string, subscriber: Subscriber): void {
     const subscribers = this.#topics.get(topic);
     if (!subscribers) return;
@@ -81,6 +106,7 @@ export class MemoryPubSub implements PubSub {
     if (subscribers.size === 0) this.#topics.delete(topic);
   }
 
+  /** Delivers `event` synchronously, in subscription order, encoded once for all. */
   publish(topic: string, event: ServerEvent, options: PublishOptions = {}): void {
     const subscribers = this.#topics.get(topic);
     if (!subscribers) return;

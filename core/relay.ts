@@ -20,10 +20,33 @@ import { type Port, Session, type SessionHost } from "./session.ts";
 import { parseTextLine } from "./text_commands.ts";
 import { TEXT_HELP } from "./text_render.ts";
 
-/** The room every user is in after login. */
+/**
+ * The room every user is in after login.
+ *
+ * @example A new user lands in the lobby
+ * ```ts
+ * import { LOBBY, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * relay.connect(port).receiveText('{"type":"login","name":"ann"}');
+ * if (relay.roomList()[0]?.name !== LOBBY) throw new Error("not in the lobby");
+ * ```
+ */
 export const LOBBY = "lobby";
 
-/** Options for {@link Relay}. Every limit is finite by default. */
+/**
+ * Options for {@link Relay}. Every limit is finite by default.
+ *
+ * @example Tightening one limit, keeping the other defaults
+ * ```ts
+ * import { Relay, type RelayOptions } from "@crosswire/relay";
+ * const options: RelayOptions = { maxTextBytes: 280, motd: "Welcome!" };
+ * const relay = new Relay(options);
+ * if (relay.limits.maxTextBytes !== 280 || relay.limits.maxRoomsPerSession !== 32) {
+ *   throw new Error("unexpected limits");
+ * }
+ * ```
+ */
 export interface RelayOptions {
   /** Shown to every user at login. @default undefined */
   motd?: string;
@@ -40,7 +63,10 @@ export interface RelayOptions {
    * @default room for a base64 file of `maxFileBytes` plus 4 KiB
    */
   maxFrameBytes?: number;
-  /** Bytes queued for one session before it is closed as a slow consumer. @default 8388608 (8 MiB) */
+  /**
+   * Bytes queued for one session before it is closed as a slow consumer.
+   * @default 8388608 (8 MiB)
+   */
   maxQueuedBytes?: number;
   /** Rooms one session may be in at once. @default 32 */
   maxRoomsPerSession?: number;
@@ -76,7 +102,17 @@ export interface RelayOptions {
   onError?: (error: unknown) => void;
 }
 
-/** The limits in force, every field resolved. */
+/**
+ * The limits in force, every field resolved.
+ *
+ * @example `maxFrameBytes` follows `maxFileBytes` unless set
+ * ```ts
+ * import { Relay, type RelayLimits } from "@crosswire/relay";
+ * const limits: RelayLimits = new Relay({ maxFileBytes: 3000 }).limits;
+ * // A base64 file of 3000 bytes (4000 characters) plus 4 KiB for the JSON around it.
+ * if (limits.maxFrameBytes !== 4000 + 4096) throw new Error("unexpected frame limit");
+ * ```
+ */
 export type RelayLimits = Readonly<
   Required<
     Pick<
@@ -100,7 +136,23 @@ export type RelayLimits = Readonly<
   >
 >;
 
-/** Counts for health checks. */
+/**
+ * Counts for health checks.
+ *
+ * @example A connection counts as a user only after login
+ * ```ts
+ * import { type Port, Relay, type RelayStats } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const session = relay.connect(port);
+ * const before: RelayStats = relay.stats();
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * const after: RelayStats = relay.stats();
+ * if (before.sessions !== 1 || before.users !== 0 || after.users !== 1 || after.rooms !== 1) {
+ *   throw new Error("unexpected counts");
+ * }
+ * ```
+ */
 export interface RelayStats {
   /** Open connections, logged in or not. */
   sessions: number;
@@ -167,7 +219,11 @@ export class Relay {
   #closing = false;
   #host: SessionHost;
 
-  /** @param options Limits, message of the day, backplane and clock. */
+  /**
+   * Creates a relay with no sessions; it needs no timers of its own.
+   *
+   * @param options Limits, message of the day, backplane and clock.
+   */
   constructor(options: RelayOptions = {}) {
     this.#options = options;
     this.limits = resolveLimits(options);

@@ -65,12 +65,41 @@ export interface SessionHost {
   disconnected(session: Session, reason: "leave" | "disconnect"): void;
 }
 
-/** Connection state: waiting for a name, logged in, or gone. */
+/**
+ * Connection state: waiting for a name, logged in, or gone.
+ *
+ * @example From `"new"` to `"closed"`
+ * ```ts
+ * import { type Port, Relay, type SessionState } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const session = new Relay().connect(port);
+ * const states: SessionState[] = [session.state];
+ * session.receiveText('{"type":"login","name":"ann"}');
+ * states.push(session.state);
+ * session.disconnect();
+ * states.push(session.state);
+ * if (states.join() !== "new,ready,closed") throw new Error(`unexpected states: ${states}`);
+ * ```
+ */
 export type SessionState = "new" | "ready" | "closed";
 
 /**
  * One connected client. A transport feeds it what arrives; the relay manages
- * its names and rooms.
+ * its names and rooms. Get one from {@link Relay.connect}.
+ *
+ * @example A telnet user types a name, then a line
+ * ```ts
+ * import { type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "lines", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const session = relay.connect(port);
+ * session.echo = true;
+ * session.feed(new TextEncoder().encode("ann\r\nhello\r\n"));
+ * const text = new TextDecoder().decode(session.outbound.takeBytes());
+ * if (session.name !== "ann" || !text.includes("[lobby] ann: hello")) {
+ *   throw new Error(`unexpected output: ${text}`);
+ * }
+ * ```
  */
 export class Session implements Subscriber {
   /** Unique id of this connection. */
@@ -182,7 +211,8 @@ export class Session implements Subscriber {
       const { header, payload } = decodeBinaryFrame(frame);
       const text = (key: string) =>
         typeof header[key] === "string" ? header[key] as string : undefined;
-      const ref = text("ref");
+      const rawRef = text("ref");
+      const ref = rawRef !== undefined && rawRef.length <= 64 ? rawRef : undefined;
       const file = typeof header.file === "object" && header.file !== null
         ? header.file as Record<string, unknown>
         : {};

@@ -10,11 +10,33 @@ import type { OutboundQueue, Port, Relay, Session } from "../core/mod.ts";
  * A runtime's Hono WebSocket upgrader: `upgradeWebSocket` from `hono/deno`,
  * `hono/bun`, `hono/cloudflare-workers` or `@hono/node-ws`. Typed loosely so
  * Hono's own types stay out of this package's public surface.
+ *
+ * @example A stand-in upgrader for a runtime without WebSockets
+ * ```ts
+ * import { createApp, Relay, type UpgradeWebSocketFn } from "@crosswire/relay";
+ * // It returns the middleware that `GET /ws` runs; this one always declines.
+ * type Context = { text(body: string, status: number): Response };
+ * const upgradeWebSocket: UpgradeWebSocketFn = () => (c: Context) =>
+ *   c.text("no WebSockets here", 501);
+ * const app = createApp(new Relay(), { upgradeWebSocket });
+ * if ((await app.request("/ws")).status !== 501) throw new Error("the upgrader was not used");
+ * ```
  */
 // deno-lint-ignore no-explicit-any -- each runtime's helper has its own generic signature
 export type UpgradeWebSocketFn = (...args: any[]) => any;
 
-/** What {@link createApp} returns: a Hono app, seen through its fetch handler. */
+/**
+ * What {@link createApp} returns: a Hono app, seen through its fetch handler.
+ *
+ * @example Calling the app without a network
+ * ```ts
+ * import { createApp, Relay, type RelayApp } from "@crosswire/relay";
+ * import { upgradeWebSocket } from "hono/deno";
+ * const app: RelayApp = createApp(new Relay(), { upgradeWebSocket, tcpPort: 4040 });
+ * const index = await (await app.fetch(new Request("http://localhost/"))).text();
+ * if (!index.includes("telnet localhost 4040")) throw new Error("no TCP hint on the index page");
+ * ```
+ */
 export interface RelayApp {
   /** Handles one request; pass it to `Deno.serve` or any runtime's server. */
   fetch(request: Request, env?: unknown): Response | Promise<Response>;
@@ -22,7 +44,22 @@ export interface RelayApp {
   request(input: string | Request, init?: RequestInit): Response | Promise<Response>;
 }
 
-/** Options for {@link createApp}. */
+/**
+ * Options for {@link createApp}.
+ *
+ * @example Allowing one other site's pages to connect
+ * ```ts
+ * import { type AppOptions, createApp, Relay } from "@crosswire/relay";
+ * import { upgradeWebSocket } from "hono/deno";
+ * const options: AppOptions = { upgradeWebSocket, allowOrigins: ["https://chat.example"] };
+ * const app = createApp(new Relay(), options);
+ * const from = (origin: string) => app.request("/ws", { headers: { origin } });
+ * const denied = await from("https://evil.example");
+ * // An allowed origin gets as far as the upgrade, which a plain GET cannot complete.
+ * const allowed = await from("https://chat.example");
+ * if (denied.status !== 403 || allowed.status !== 426) throw new Error("origin check failed");
+ * ```
+ */
 export interface AppOptions {
   /** The runtime's Hono WebSocket upgrader, e.g. `upgradeWebSocket` from `hono/deno`. */
   upgradeWebSocket: UpgradeWebSocketFn;
@@ -40,7 +77,10 @@ export interface AppOptions {
    * are always allowed. @default []
    */
   allowOrigins?: readonly string[];
-  /** Passed to `upgradeWebSocket` as its options, e.g. Deno's `{ idleTimeout }`. @default undefined */
+  /**
+   * Passed to `upgradeWebSocket` as its options, e.g. Deno's `{ idleTimeout }`.
+   * @default undefined
+   */
   upgradeOptions?: unknown;
 }
 

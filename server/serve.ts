@@ -5,7 +5,24 @@ import { Relay, type RelayOptions } from "../core/mod.ts";
 import { createApp } from "./app.ts";
 import { serveTcp, type TcpServer } from "./tcp.ts";
 
-/** Options for {@link startServer}. */
+/**
+ * Options for {@link startServer}.
+ *
+ * @example WebSocket only, with a message of the day
+ * ```ts
+ * import { type ServerOptions, startServer } from "@crosswire/relay";
+ * const options: ServerOptions = {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   tcpPort: null,
+ *   relay: { motd: "Be kind." },
+ * };
+ * const server = await startServer(options);
+ * const tcpOff = server.tcpAddr === undefined;
+ * await server.shutdown();
+ * if (!tcpOff || server.httpAddr.port === 0) throw new Error("unexpected addresses");
+ * ```
+ */
 export interface ServerOptions {
   /** Interface to bind. @default "0.0.0.0" */
   hostname?: string;
@@ -21,11 +38,31 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
   /** Browser origins allowed besides the server's own (`"*"` for any). @default [] */
   allowOrigins?: readonly string[];
-  /** WebSocket ping interval in seconds; a peer that misses a pong is closed. 0 turns it off. @default 30 */
+  /**
+   * WebSocket ping interval in seconds; a peer that misses a pong is closed.
+   * 0 turns it off.
+   * @default 30
+   */
   keepaliveSeconds?: number;
 }
 
-/** A running server: its relay, where it listens, and how to stop it. */
+/**
+ * A running server: its relay, where it listens, and how to stop it.
+ *
+ * @example Shutdown tells WebSocket clients the server is going away
+ * ```ts
+ * import { startServer } from "@crosswire/relay";
+ * const server = await startServer({ hostname: "127.0.0.1", port: 0, tcpPort: null });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.httpAddr.port}/ws`);
+ * const hello = await new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
+ * const closed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
+ * await server.shutdown();
+ * const { code } = await closed;
+ * if (JSON.parse(hello.data).type !== "hello" || code !== 1001) {
+ *   throw new Error(`unexpected close code ${code}`);
+ * }
+ * ```
+ */
 export interface RunningServer {
   /** The relay every transport feeds. */
   readonly relay: Relay;

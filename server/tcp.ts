@@ -3,7 +3,22 @@
 
 import type { OutboundQueue, Relay } from "../core/mod.ts";
 
-/** A running TCP listener attached to a relay. */
+/**
+ * A running TCP listener attached to a relay.
+ *
+ * @example Counting connections, then stopping cleanly
+ * ```ts
+ * import { Relay, serveTcp, type TcpServer } from "@crosswire/relay";
+ * const server: TcpServer = serveTcp(new Relay(), Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * await conn.read(new Uint8Array(1024)); // the greeting: the connection is being served
+ * const open = server.connections;
+ * conn.close();
+ * server.stop();
+ * await server.finished;
+ * if (open !== 1 || server.connections !== 0) throw new Error("unexpected connection count");
+ * ```
+ */
 export interface TcpServer {
   /** The address actually bound (port 0 becomes a real port). */
   readonly addr: Deno.NetAddr;
@@ -90,6 +105,21 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
  *
  * @param relay The relay that owns the sessions.
  * @param listener From `Deno.listen` or `Deno.listenTls`.
+ * @returns The running server; it closes `listener` when stopped.
+ *
+ * @example A telnet user is asked for a name
+ * ```ts
+ * import { Relay, serveTcp } from "@crosswire/relay";
+ * const server = serveTcp(new Relay(), Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * const buffer = new Uint8Array(1024);
+ * const read = await conn.read(buffer);
+ * const greeting = new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+ * conn.close();
+ * server.stop();
+ * await server.finished;
+ * if (!greeting.includes("What's your name?")) throw new Error(`unexpected: ${greeting}`);
+ * ```
  */
 export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
   const open = new Set<{ close: () => void }>();
