@@ -1,6 +1,8 @@
 import type { Frame } from "./outgoing.ts";
 
 const encoder = new TextEncoder();
+/** Largest batched text frame, in bytes (a single larger message still goes alone). */
+const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
  * A session's outbound frames, owned by the core and drained by the transport.
@@ -63,16 +65,24 @@ export class OutboundQueue {
     if (!this.batchText || frames.length === 1) return frames.map((frame) => frame.data);
     const messages: (string | Uint8Array<ArrayBuffer>)[] = [];
     let run: string[] = [];
-    for (const { data } of frames) {
-      if (typeof data === "string") {
-        run.push(data);
-        continue;
-      }
+    let runBytes = 0;
+    const endRun = () => {
       if (run.length > 0) messages.push(run.join("\n"));
       run = [];
-      messages.push(data);
+      runBytes = 0;
+    };
+    for (const { data, bytes } of frames) {
+      if (typeof data !== "string") {
+        endRun();
+        messages.push(data);
+        continue;
+      }
+      // Bounded frames: a backlog becomes several large frames, not one huge one.
+      if (runBytes + bytes > MAX_BATCH_BYTES) endRun();
+      run.push(data);
+      runBytes += bytes + 1;
     }
-    if (run.length > 0) messages.push(run.join("\n"));
+    endRun();
     return messages;
   }
 

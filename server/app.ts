@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
 import type { OutboundQueue, Port, Relay, Session } from "../core/mod.ts";
+import { APP_JS, FAVICON_SVG, INDEX_HTML, STYLE_CSS } from "./_web_assets.ts";
 
 /**
  * A runtime's Hono WebSocket upgrader: `upgradeWebSocket` from `hono/deno`,
@@ -106,21 +107,40 @@ function shortReason(reason: string): string {
   return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.subarray(0, 120)) + "...";
 }
 
-/** Adapts one upgraded socket to the core's {@link Port}. */
+// Sockets whose last write is still in flight wait here, all of them for one
+// shared timer, so what the next messages queue goes out in one frame each.
+let deferred: (() => void)[] = [];
+function flushDeferred(): void {
+  const flushes = deferred;
+  deferred = [];
+  for (const flush of flushes) flush();
+}
+function defer(flush: () => void): void {
+  if (deferred.push(flush) === 1) setTimeout(flushDeferred, 0);
+}
+
+/**
+ * Adapts one upgraded socket to the core's {@link Port}. An idle socket writes
+ * at once; a busy one (its last write still buffered) batches what queues up.
+ */
 function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
   let queue: OutboundQueue | undefined;
   let scheduled = false;
+  let waiting = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const raw = ws.raw as { bufferedAmount?: number } | undefined;
-  // Bound once per connection so the per-message path allocates nothing.
-  const drain = () => {
-    scheduled = false;
-    retry = undefined;
+  const write = (force: boolean) => {
     if (!queue || queue.length === 0) return;
+    const buffered = raw?.bufferedAmount ?? 0;
     // A peer that stops reading: keep the backlog in the core's queue, where it
     // is counted against the slow-consumer limit, and look again shortly.
-    if ((raw?.bufferedAmount ?? 0) > SOCKET_HIGH_WATER_BYTES) {
-      retry = setTimeout(drain, CONGESTED_RETRY_MS);
+    if (buffered > SOCKET_HIGH_WATER_BYTES) {
+      retry ??= setTimeout(retryWrite, CONGESTED_RETRY_MS);
+      return;
+    }
+    if (buffered > 0 && !force) {
+      if (!waiting) defer(writeDeferred);
+      waiting = true;
       return;
     }
     try {
@@ -128,6 +148,19 @@ function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose():
     } catch {
       onBroken();
     }
+  };
+  // Bound once per connection so the per-message path allocates nothing.
+  const writeSoon = () => {
+    scheduled = false;
+    write(false);
+  };
+  const writeDeferred = () => {
+    waiting = false;
+    write(true);
+  };
+  const retryWrite = () => {
+    retry = undefined;
+    write(false);
   };
   const dispose = () => {
     clearTimeout(retry);
@@ -138,19 +171,17 @@ function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose():
     framing: "frames",
     wake(pending) {
       queue = pending;
-      if (scheduled || retry !== undefined) return;
+      if (scheduled || waiting || retry !== undefined) return;
       scheduled = true;
-      queueMicrotask(drain);
+      queueMicrotask(writeSoon);
     },
     close(code, reason) {
-      // After any drain already scheduled, so the last notice goes out first.
+      // After any write already scheduled, so the last notice goes out first.
       queueMicrotask(() => {
         clearTimeout(retry);
-        if (queue && (raw?.bufferedAmount ?? 0) <= SOCKET_HIGH_WATER_BYTES) {
-          try {
-            for (const message of queue.takeMessages()) ws.send(message);
-          } catch { /* closing anyway */ }
-        }
+        retry = undefined;
+        write(true);
+        clearTimeout(retry);
         dispose();
         try {
           ws.close(code, shortReason(reason));
@@ -253,7 +284,36 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
     }));
 
+  // The chat page (web/, built into _web_assets.ts). Its CSP allows only the
+  // page's own script and style files: no inline script, no eval, no other hosts.
+  const pageHeaders = {
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; " +
+      "img-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; " +
+      "frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
+    "vary": "accept",
+  };
+  const asset = (body: string, type: string) => () =>
+    new Response(body, {
+      headers: {
+        "content-type": type,
+        "x-content-type-options": "nosniff",
+        "cache-control": "no-cache",
+      },
+    });
+  app.get("/app.js", asset(APP_JS, "text/javascript; charset=utf-8"));
+  app.get("/style.css", asset(STYLE_CSS, "text/css; charset=utf-8"));
+  app.get("/favicon.svg", asset(FAVICON_SVG, "image/svg+xml"));
+
   app.get("/", (c) => {
+    // Browsers ask for text/html; curl and scripts keep the plain-text description.
+    if ((c.req.header("accept") ?? "").includes("text/html")) {
+      return new Response(INDEX_HTML, {
+        headers: { ...pageHeaders, "content-type": "text/html; charset=utf-8" },
+      });
+    }
     const host = c.req.header("host") ?? "localhost";
     const scheme = new URL(c.req.url).protocol === "https:" ? "wss" : "ws";
     const hostname = host.replace(/:\d+$/, "");
@@ -267,8 +327,9 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
         `TCP:       telnet ${hostname} ${options.tcpPort}  (or: nc ${hostname} ${options.tcpPort})`,
       );
     }
+    lines.push(`Browser:   ${scheme === "wss" ? "https" : "http"}://${host}/`);
     lines.push("Health:    GET /healthz", "");
-    return c.text(lines.join("\n"));
+    return c.text(lines.join("\n"), 200, { "vary": "accept" });
   });
 
   app.notFound((c) => c.json({ error: { code: "not_found", message: "no such path" } }, 404));

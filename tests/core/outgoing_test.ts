@@ -168,3 +168,25 @@ Deno.test("OutboundQueue.push() reports the empty-to-non-empty edge and counts b
   assert.equal(queue.length, 0);
   assert.equal(queue.push({ data: "c", bytes: 1 }), true, "empty again after take()");
 });
+
+Deno.test("OutboundQueue.takeMessages() joins text runs when batching, keeps binary alone, caps frames", () => {
+  const queue = new OutboundQueue();
+  const text = (data: string) => ({ data, bytes: data.length });
+  const binary = { data: new Uint8Array([1, 2, 3]), bytes: 3 };
+  queue.push(text("a"));
+  queue.push(text("b"));
+  queue.push(binary);
+  queue.push(text("c"));
+  assert.deepEqual(queue.takeMessages(), ["a", "b", binary.data, "c"], "one per frame by default");
+  queue.batchText = true;
+  queue.push(text("a"));
+  queue.push(text("b"));
+  queue.push(binary);
+  queue.push(text("c"));
+  assert.deepEqual(queue.takeMessages(), ["a\nb", binary.data, "c"]);
+  assert.equal(queue.bytes, 0);
+  const big = "x".repeat(100 * 1024);
+  for (let i = 0; i < 5; i++) queue.push(text(big));
+  const frames = queue.takeMessages() as string[];
+  assert.deepEqual(frames.map((frame) => frame.split("\n").length), [2, 2, 1]);
+});
