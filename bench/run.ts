@@ -1,0 +1,647 @@
+/**
+ * `deno task bench`: measures the relay over WebSocket and over TCP against a
+ * bare Deno WebSocket broadcast server (bench/baseline_server.ts) in the same
+ * run, and writes one Markdown table to bench/results/.
+ *
+ * ```sh
+ * deno run -A bench/run.ts                  # the full run (a few minutes)
+ * deno run -A bench/run.ts --quick          # a smaller run, under a minute
+ * deno run -A bench/run.ts --only fanout-100,chat
+ * deno run -A bench/run.ts --only fanout-100 --cpu-prof   # .cpuprofile per server
+ * ```
+ *
+ * Each server runs alone on core 0 and the load generator (bench/loadgen.mjs,
+ * Node with the `ws` package) on core 1, when `taskset` exists. Every server
+ * is started fresh for each scenario and stopped with SIGTERM afterwards.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** Which server a run talks to, and over what. */
+type Target = "baseline-ws" | "relay-ws" | "relay-tcp";
+
+/** How a scenario's headline number is read. */
+type Kind = "throughput" | "latency" | "roundtrip" | "memory";
+
+/** One scenario of issue 4. */
+interface Scenario {
+  name: string;
+  title: string;
+  kind: Kind;
+  /** Passed to the load generator, on top of target, ports and the server's pid. */
+  config: Record<string, number | string | boolean>;
+  timeoutMs: number;
+  /** The target's ratio against the baseline, per transport (see {@link meets}). */
+  goal: Partial<Record<Target, number>>;
+}
+
+/** What bench/loadgen.mjs prints after `RESULT `. */
+interface GenResult {
+  ok: boolean;
+  timedOut?: boolean;
+  phase?: string;
+  errors?: number;
+  firstError?: string;
+  delivered?: number;
+  expected?: number;
+  elapsedMs?: number;
+  rate?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  samples?: number;
+  perConnKB?: number;
+  clients?: number;
+  serverCpuMs?: number;
+  serverWaitMs?: number;
+  genCpuMs?: number;
+}
+
+interface Row {
+  scenario: Scenario;
+  target: Target;
+  result: GenResult;
+}
+
+const TARGETS: readonly Target[] = ["baseline-ws", "relay-ws", "relay-tcp"];
+const ROOT = new URL("../", import.meta.url);
+const BENCH = new URL("./", import.meta.url);
+
+function scenarios(quick: boolean): Scenario[] {
+  const q = <T>(full: T, small: T): T => quick ? small : full;
+  return [
+    {
+      name: "fanout-100",
+      title: `fan-out 1 -> 100 x ${q(20_000, 2_000).toLocaleString("en-US")}`,
+      kind: "throughput",
+      config: {
+        scenario: "fanout",
+        subscribers: 100,
+        messages: q(20_000, 2_000),
+        warmup: q(2_000, 200),
+        window: 2_000,
+      },
+      timeoutMs: q(120_000, 20_000),
+      goal: { "relay-ws": 5, "relay-tcp": 10 },
+    },
+    {
+      name: "fanout-1000",
+      title: `fan-out 1 -> ${q(1_000, 200).toLocaleString("en-US")} x ${
+        q(2_000, 500).toLocaleString("en-US")
+      }`,
+      kind: "throughput",
+      config: {
+        scenario: "fanout",
+        subscribers: q(1_000, 200),
+        messages: q(2_000, 500),
+        warmup: q(200, 50),
+        window: 200,
+      },
+      timeoutMs: q(120_000, 20_000),
+      goal: { "relay-ws": 4, "relay-tcp": 4 },
+    },
+    {
+      name: "chat",
+      title: `chat ${q(50, 20)} clients x ${q(200, 50)} msgs`,
+      kind: "throughput",
+      config: {
+        scenario: "chat",
+        clients: q(50, 20),
+        messages: q(200, 50),
+        warmup: q(20, 5),
+        window: 50,
+      },
+      timeoutMs: q(90_000, 20_000),
+      goal: { "relay-ws": 4, "relay-tcp": 4 },
+    },
+    {
+      name: "latency",
+      title: `latency 1 -> 100 at 500 msg/s for ${q(10, 2)} s`,
+      kind: "latency",
+      config: {
+        scenario: "fanout",
+        subscribers: 100,
+        messages: q(5_000, 1_000),
+        rate: 500,
+        warmup: 200,
+        window: 200,
+      },
+      timeoutMs: q(60_000, 20_000),
+      goal: { "relay-ws": 1.5, "relay-tcp": 1.5 },
+    },
+    {
+      name: "roundtrip",
+      title: `round trip A -> B x ${q(10_000, 1_000).toLocaleString("en-US")}, sequential`,
+      kind: "roundtrip",
+      config: {
+        scenario: "roundtrip",
+        subscribers: 1,
+        messages: q(10_000, 1_000),
+        warmup: q(500, 100),
+        window: 1,
+        sampleLatency: true,
+      },
+      timeoutMs: q(60_000, 20_000),
+      goal: { "relay-ws": 1.5, "relay-tcp": 1.5 },
+    },
+    {
+      name: "idle",
+      title: `idle memory, ${q(5_000, 500).toLocaleString("en-US")} clients`,
+      kind: "memory",
+      config: { scenario: "idle", clients: q(5_000, 500) },
+      timeoutMs: q(180_000, 30_000),
+      goal: { "relay-ws": 1.2, "relay-tcp": 1 },
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ processes
+
+async function output(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, success } = await new Deno.Command(command, {
+      args,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return success ? new TextDecoder().decode(stdout).trim() : "";
+  } catch {
+    return "";
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function waitForPort(
+  port: number,
+  child: Deno.ChildProcess,
+  ms: number,
+): Promise<void> {
+  let exited = false;
+  void child.status.then(() => exited = true);
+  const until = Date.now() + ms;
+  while (Date.now() < until && !exited) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(
+    exited ? "the server exited at startup" : `port ${port} never opened`,
+  );
+}
+
+/** Keeps the last few KB of a child's output, so a failure can be explained. */
+function tail(stream: ReadableStream<Uint8Array>): () => string {
+  let text = "";
+  void (async () => {
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        text = (text + chunk).slice(-4096);
+      }
+    } catch { /* the child went away */ }
+  })();
+  return () => text;
+}
+
+interface RunningServer {
+  pid: number;
+  port: number;
+  tcpPort: number;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+// The relay's protective limits are for the internet, not for one load
+// generator on loopback: every client comes from 127.0.0.1 and publishes far
+// faster than a person. Lifted only where this main.ts has the flag.
+const LIFTED_LIMITS: readonly [string, string][] = [
+  ["--max-connections", "1000000"],
+  ["--max-per-address", "1000000"],
+  ["--rate", "1000000000"],
+  ["--rate-burst", "1000000000"],
+  ["--idle-timeout", "0"],
+];
+
+async function relayFlags(): Promise<string[]> {
+  const main = new URL("main.ts", ROOT).pathname;
+  const help = await output(Deno.execPath(), ["run", "-A", main, "--help"]);
+  return LIFTED_LIMITS.filter(([flag]) => new RegExp(`^\\s*${flag}\\b`, "m").test(help)).flat();
+}
+
+/** The deno process itself, should a wrapper have forked rather than exec'd it. */
+async function serverPid(pid: number): Promise<number> {
+  try {
+    if ((await Deno.readTextFile(`/proc/${pid}/comm`)).trim() === "deno") {
+      return pid;
+    }
+    const children = await Deno.readTextFile(
+      `/proc/${pid}/task/${pid}/children`,
+    );
+    for (const child of children.trim().split(/\s+/).filter(Boolean)) {
+      if ((await Deno.readTextFile(`/proc/${child}/comm`)).trim() === "deno") {
+        return Number(child);
+      }
+    }
+  } catch { /* no /proc: CPU and memory columns stay empty */ }
+  return pid;
+}
+
+async function startServer(
+  target: Target,
+  pin: string[],
+  extraFlags: string[],
+  profileDir: string | undefined,
+): Promise<RunningServer> {
+  const port = freePort();
+  const tcpPort = freePort();
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const script = target === "baseline-ws"
+    ? [
+      "bench/baseline_server.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ]
+    : [
+      "main.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--tcp-port",
+      String(tcpPort),
+      ...extraFlags,
+    ];
+  const argv = [...pin, Deno.execPath(), "run", "-A", ...profile, ...script];
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = tail(child.stdout);
+  const err = tail(child.stderr);
+  const log = () => (out() + err()).trim();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 5000);
+    await child.status;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForPort(port, child, 15_000);
+    if (target === "relay-tcp") await waitForPort(tcpPort, child, 5_000);
+  } catch (error) {
+    await stop();
+    throw new Error(`${target}: ${(error as Error).message}\n${log()}`);
+  }
+  // `taskset -c 0 deno ...` execs deno in place, so this is normally child.pid.
+  return { pid: await serverPid(child.pid), port, tcpPort, log, stop };
+}
+
+async function ensureWs(): Promise<void> {
+  try {
+    await Deno.stat(new URL("node_modules/ws/package.json", BENCH));
+    return;
+  } catch { /* install it */ }
+  console.error(
+    "bench: installing the load generator's dependency (npm ci in bench/)",
+  );
+  const { success } = await new Deno.Command("npm", {
+    args: ["ci", "--no-fund", "--no-audit", "--loglevel=error"],
+    cwd: BENCH,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!success) {
+    throw new Error("npm ci in bench/ failed; is Node with npm installed?");
+  }
+}
+
+async function runGenerator(
+  config: Record<string, unknown>,
+  pin: string[],
+  timeoutMs: number,
+): Promise<GenResult> {
+  const argv = [...pin, "node", "bench/loadgen.mjs", JSON.stringify(config)];
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The generator stops itself at config.timeoutMs; this is the backstop.
+  const killer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, timeoutMs + 15_000);
+  const { stdout, stderr } = await child.output();
+  clearTimeout(killer);
+  const text = new TextDecoder().decode(stdout);
+  const line = text.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!line) {
+    const why = new TextDecoder().decode(stderr).trim().split("\n").slice(-5)
+      .join(" | ");
+    return {
+      ok: false,
+      timedOut: true,
+      firstError: `generator gave no result: ${why}`,
+    };
+  }
+  return JSON.parse(line.slice("RESULT ".length)) as GenResult;
+}
+
+async function runOne(
+  scenario: Scenario,
+  target: Target,
+  pins: { server: string[]; generator: string[] },
+  clockTicks: number,
+  extraFlags: string[],
+  profileDir: string | undefined,
+): Promise<GenResult> {
+  let server: RunningServer;
+  try {
+    server = await startServer(target, pins.server, extraFlags, profileDir);
+  } catch (error) {
+    return {
+      ok: false,
+      firstError: (error as Error).message.split("\n")[0] ?? "",
+    };
+  }
+  try {
+    return await runGenerator(
+      {
+        ...scenario.config,
+        target,
+        host: "127.0.0.1",
+        port: target === "relay-tcp" ? server.tcpPort : server.port,
+        serverPid: server.pid,
+        clockTicks,
+        textBytes: 64,
+        timeoutMs: scenario.timeoutMs,
+      },
+      pins.generator,
+      scenario.timeoutMs,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+// ------------------------------------------------------------------ the table
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+
+function headline(kind: Kind, r: GenResult): number | undefined {
+  if (!r.ok) return undefined;
+  switch (kind) {
+    case "throughput":
+      return r.rate;
+    case "latency":
+      return r.p99Ms;
+    case "roundtrip":
+      return r.p50Ms;
+    case "memory":
+      return r.perConnKB;
+  }
+}
+
+function describe(kind: Kind, r: GenResult): string {
+  if (r.timedOut) return `timed out (${r.phase ?? "?"})`;
+  if (!r.ok) return "failed";
+  switch (kind) {
+    case "throughput":
+      return `${fmt(r.rate ?? NaN)} msg/s`;
+    case "latency":
+    case "roundtrip":
+      return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${fmt(r.p99Ms ?? NaN, 3)} ms`;
+    case "memory":
+      return `${fmt(r.perConnKB ?? NaN, 1)} KB/conn`;
+  }
+}
+
+/** Higher is better for throughput, lower for everything else. */
+function meets(kind: Kind, ratio: number, goal: number): boolean {
+  return kind === "throughput" ? ratio >= goal : ratio <= goal;
+}
+
+function goalText(kind: Kind, goal: number | undefined): string {
+  if (goal === undefined) return "";
+  const what = kind === "latency" ? "p99 " : kind === "roundtrip" ? "p50 " : "";
+  return `${what}${kind === "throughput" ? ">=" : "<="} ${goal}x`;
+}
+
+function cpu(ms: number | undefined, elapsedMs: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "";
+  const share = elapsedMs ? ` (${fmt((ms / elapsedMs) * 100)}%)` : "";
+  return `${fmt(ms / 1000, 2)} s${share}`;
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    "| scenario | server | result | vs baseline | target | server CPU | server CPU wait | generator CPU | check |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const { scenario, target, result } of rows) {
+    const base = rows.find((r) => r.scenario === scenario && r.target === "baseline-ws");
+    const value = headline(scenario.kind, result);
+    const baseValue = base ? headline(scenario.kind, base.result) : undefined;
+    let ratio = "";
+    let verdict = "";
+    const goal = scenario.goal[target];
+    if (target === "baseline-ws") ratio = "1.00x";
+    else if (value !== undefined && baseValue !== undefined && baseValue > 0) {
+      const r = value / baseValue;
+      ratio = `${fmt(r, 2)}x`;
+      if (goal !== undefined) {
+        verdict = meets(scenario.kind, r, goal) ? ": met" : ": MISSED";
+      }
+    } else ratio = "n/a";
+    const check = result.ok
+      ? result.expected !== undefined ? `ok, ${fmt(result.delivered ?? 0)} delivered` : "ok"
+      : `${result.timedOut ? "TIMED OUT" : "FAILED"}: ${
+        (result.firstError ?? "").replaceAll("|", "/").slice(0, 120)
+      }`;
+    // Memory is measured over connect and settle; its CPU share would mislead.
+    const elapsed = scenario.kind === "memory" ? undefined : result.elapsedMs;
+    lines.push(
+      `| ${scenario.title} | ${target} | ${describe(scenario.kind, result)} | ${ratio} | ${
+        goal === undefined ? "" : goalText(scenario.kind, goal) + verdict
+      } | ${cpu(result.serverCpuMs, elapsed)} | ${cpu(result.serverWaitMs, elapsed)} | ${
+        cpu(result.genCpuMs, elapsed)
+      } | ${check} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+// ------------------------------------------------------------------ main
+
+async function loadAverage(): Promise<string> {
+  try {
+    return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3)
+      .join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+async function machine(pinned: boolean, loadBefore: string): Promise<string> {
+  let model = "unknown";
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? model;
+  } catch { /* not Linux */ }
+  const cores = (await output("nproc", [])) ||
+    String(navigator.hardwareConcurrency);
+  const node = await output("node", ["--version"]);
+  return [
+    `- machine: ${cores} cores, ${model}, ${Deno.build.os} ${Deno.osRelease()}`,
+    `- deno ${Deno.version.deno} (V8 ${Deno.version.v8}); generator: node ${node} with ws`,
+    `- ${
+      pinned
+        ? "server pinned to core 0, generator to core 1 (taskset)"
+        : "no taskset: nothing pinned"
+    }; loopback; 64-byte message texts`,
+    "- CPU columns: CPU seconds over the measured phase (share of one core); server CPU wait:" +
+    " time the server was runnable but another process had its core (/proc/PID/schedstat)",
+    `- load average before / after the run: ${loadBefore} / ${await loadAverage()}` +
+    " (other work on the machine skews every number)",
+  ].join("\n");
+}
+
+function stamp(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}-${
+    p(date.getHours())
+  }${p(date.getMinutes())}`;
+}
+
+async function main(): Promise<void> {
+  const flags = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      "cpu-prof": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  }).values;
+  const all = scenarios(flags.quick);
+  if (flags.help) {
+    console.log(
+      "Usage: deno run -A bench/run.ts [--quick] [--only NAME[,NAME]] [--cpu-prof]\n" +
+        `Scenarios: ${all.map((s) => s.name).join(", ")}`,
+    );
+    return;
+  }
+  const wanted = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted?.filter((name) => !all.some((s) => s.name === name)) ??
+    [];
+  if (unknown.length > 0) {
+    console.error(`bench: unknown scenario ${unknown.join(", ")}; try --help`);
+    Deno.exit(2);
+  }
+  const chosen = wanted ? all.filter((s) => wanted.includes(s.name)) : all;
+
+  await ensureWs();
+  const pinned = (navigator.hardwareConcurrency ?? 1) >= 2 &&
+    await new Deno.Command("taskset", {
+      args: ["-c", "1", "true"],
+      stderr: "null",
+    }).output()
+      .then((o) => o.success, () => false);
+  const pins = pinned
+    ? { server: ["taskset", "-c", "0"], generator: ["taskset", "-c", "1"] }
+    : { server: [], generator: [] };
+  const clockTicks = Number(await output("getconf", ["CLK_TCK"])) || 100;
+  const started = new Date();
+  const loadBefore = await loadAverage();
+  const profileDir = flags["cpu-prof"]
+    ? new URL(`results/cpuprof-${stamp(started)}.tmp`, BENCH).pathname
+    : undefined;
+
+  const extraFlags = await relayFlags();
+  if (extraFlags.length > 0) {
+    console.error(`bench: relay flags ${extraFlags.join(" ")}`);
+  }
+
+  const rows: Row[] = [];
+  for (const scenario of chosen) {
+    for (const target of TARGETS) {
+      const t0 = performance.now();
+      const result = await runOne(
+        scenario,
+        target,
+        pins,
+        clockTicks,
+        extraFlags,
+        profileDir,
+      );
+      rows.push({ scenario, target, result });
+      console.error(
+        `bench: ${scenario.name} ${target}: ${describe(scenario.kind, result)}${
+          result.ok ? "" : ` (${result.firstError ?? ""})`
+        } [${fmt((performance.now() - t0) / 1000, 1)} s]`,
+      );
+    }
+  }
+
+  const report = [
+    `# crosswire bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC${
+      flags.quick ? " (quick)" : ""
+    }`,
+    "",
+    `\`deno run -A bench/run.ts${flags.quick ? " --quick" : ""}${
+      wanted ? ` --only ${wanted.join(",")}` : ""
+    }\``,
+    "",
+    await machine(pinned, loadBefore),
+    "",
+    table(rows),
+    "",
+  ].join("\n");
+  console.log("\n" + table(rows) + "\n");
+  await Deno.mkdir(new URL("results/", BENCH), { recursive: true });
+  const file = new URL(
+    `results/${stamp(started)}${flags.quick ? "-quick" : ""}.md`,
+    BENCH,
+  );
+  await Deno.writeTextFile(file, report);
+  // The repository's `deno fmt --check` covers Markdown too.
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", file.pathname],
+    cwd: ROOT,
+  })
+    .output().catch(() => undefined);
+  console.log(
+    `bench: wrote ${file.pathname.replace(new URL(ROOT).pathname, "")}`,
+  );
+  if (profileDir) console.log(`bench: CPU profiles in ${profileDir}`);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,278 @@
+// The chat page in a real browser: Debian's Chromium driven by playwright-core,
+// next to a raw TCP (telnet-style) user, against the real server on free ports.
+//
+// Without /usr/bin/chromium the test is skipped with a warning; under CI=true
+// that is a failure instead. Set CROSSWIRE_SCREENSHOT=docs/screenshot.png to
+// also write the README's screenshot.
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { type BrowserContext, chromium, type Page } from "npm:playwright-core@1.65.1";
+import { type RunningServer, startServer } from "../server/mod.ts";
+import { TcpLineClient } from "./_helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const WAIT_MS = 10_000;
+const MAX_FILE_BYTES = 256 * 1024;
+
+function chromiumInstalled(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** A real PNG (a colour gradient), so the preview has something to decode. */
+async function gradientPng(width: number, height: number): Promise<Uint8Array> {
+  const raw = new Uint8Array(height * (1 + width * 3));
+  for (let y = 0; y < height; y++) {
+    const row = y * (1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      raw[row + 1 + x * 3] = 91 + Math.round((x / width) * 120);
+      raw[row + 2 + x * 3] = 91 - Math.round((y / height) * 40);
+      raw[row + 3 + x * 3] = 214 + Math.round((x / width) * 38);
+    }
+  }
+  const zlib = new Uint8Array(
+    await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream("deflate")))
+      .arrayBuffer(),
+  );
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", zlib),
+    chunk("IEND", new Uint8Array()),
+  ];
+  const png = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    png.set(part, offset);
+    offset += part.length;
+  }
+  return png;
+}
+
+/** Problems a page reported: uncaught errors and CSP violations. */
+function watch(page: Page, label: string, problems: string[]): void {
+  page.on("pageerror", (error) => problems.push(`${label}: uncaught ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy|Refused to/i.test(message.text())) {
+      problems.push(`${label}: ${message.text()}`);
+    }
+  });
+  page.on("dialog", (dialog) => {
+    problems.push(`${label}: a dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.setDefaultTimeout(WAIT_MS);
+}
+
+async function login(page: Page, url: string, name: string): Promise<void> {
+  await page.goto(url);
+  await page.fill("#name", name);
+  await page.press("#name", "Enter");
+  await page.locator("#chat").waitFor({ state: "visible" });
+  await page.locator('#status[data-state="online"]').waitFor();
+  await page.locator('#member-list [data-name="' + name + '"]').waitFor();
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill("#input", text);
+  await page.press("#input", "Enter");
+}
+
+/** The text of the newest message from `from` that contains `text`, as shown. */
+function message(page: Page, from: string, text: string) {
+  return page.locator(`#log .msg[data-from="${from}"] .text`, { hasText: text }).last();
+}
+
+const skip = !chromiumInstalled();
+if (skip && Deno.env.get("CI") !== "true") {
+  console.warn(
+    `\n⚠️  SKIPPING the browser tests: ${CHROMIUM} is missing (apt-get install chromium).\n`,
+  );
+}
+
+Deno.test({
+  name: "chat page in Chromium talks to a telnet user, shares a picture and reconnects",
+  ignore: skip && Deno.env.get("CI") !== "true",
+  // Sanitizers stay on: the browser, pages, sockets and servers are all closed.
+  async fn() {
+    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    let server: RunningServer = await startServer({
+      hostname: "127.0.0.1",
+      port: 0,
+      tcpPort: 0,
+      relay: { maxFileBytes: MAX_FILE_BYTES },
+    });
+    const httpPort = server.httpAddr.port;
+    const url = `http://127.0.0.1:${httpPort}/`;
+    const profile = await Deno.makeTempDir({ prefix: "crosswire-chromium-" });
+    const shots = await Deno.makeTempDir({ prefix: "crosswire-screens-" });
+    const problems: string[] = [];
+    let context: BrowserContext | undefined;
+    const tcpClients: TcpLineClient[] = [];
+    try {
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1280, height: 760 },
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      const ann = await context.newPage();
+      const bob = await context.newPage();
+      watch(ann, "ann", problems);
+      watch(bob, "bob", problems);
+      const tess = await TcpLineClient.login(server.tcpAddr!.port, "tess");
+      tcpClients.push(tess);
+
+      // Both pages log in; a taken name is refused inline and the page stays usable.
+      await login(ann, url, "ann");
+      await bob.goto(url);
+      await bob.fill("#name", "tess");
+      await bob.click("#login-button");
+      await bob.locator("#login-error", { hasText: "already has that name" }).waitFor();
+      assert.equal(await bob.locator("#login").isVisible(), true);
+      await bob.fill("#name", "bob");
+      await bob.press("#name", "Enter");
+      await bob.locator('#status[data-state="online"]').waitFor();
+      await ann.locator('#member-list [data-name="bob"]').waitFor();
+      await ann.locator('#member-list [data-name="tess"]').waitFor();
+
+      // A page's message reaches the other page and the telnet user.
+      await say(ann, "hello from the browser");
+      await message(bob, "ann", "hello from the browser").waitFor();
+      await tess.expect("[lobby] ann: hello from the browser");
+      // The relay echoes the page's own message back (echo on), styled as its own.
+      await ann.locator("#log .msg.own", { hasText: "hello from the browser" }).waitFor();
+
+      // The telnet user's message reaches both pages.
+      await tess.send("hi from telnet");
+      await message(ann, "tess", "hi from telnet").waitFor();
+      await message(bob, "tess", "hi from telnet").waitFor();
+
+      // Markup in a message is shown as text and never runs.
+      const attack = `<img src=x onerror="document.title='pwned';window.pwned=1"> <b>bold</b>`;
+      await say(bob, attack);
+      const shown = message(ann, "bob", "onerror");
+      await shown.waitFor();
+      assert.equal(await shown.textContent(), attack);
+      assert.equal(await ann.locator("#log img, #log b").count(), 0, "no element from a message");
+      assert.equal(await ann.evaluate(() => "pwned" in globalThis), false);
+      assert.doesNotMatch(await ann.title(), /pwned/);
+
+      // /me and a private message by clicking a member.
+      await say(bob, "/me waves");
+      await ann.locator('#log .msg.action[data-from="bob"]', { hasText: "waves" }).waitFor();
+      await tess.expect("[lobby] * bob waves");
+      await ann.click('#member-list [data-name="bob"]');
+      await say(ann, "psst, bob");
+      await bob.locator('#dm-list [data-key="@ann"] .unread').waitFor();
+      await bob.click('#dm-list [data-key="@ann"]');
+      await bob.locator('#log .msg.private[data-from="ann"]', { hasText: "psst, bob" }).waitFor();
+      await bob.locator('#room-list [data-key="#lobby"]').click();
+      await ann.locator('#room-list [data-key="#lobby"]').click();
+
+      // A picture shared from one page previews in the other; telnet sees the notice.
+      const png = await gradientPng(240, 150);
+      await ann.setInputFiles("#file-input", {
+        name: "gradient.png",
+        mimeType: "image/png",
+        buffer: Buffer.from(png),
+      });
+      const preview = bob.locator('#log .msg[data-from="ann"] .preview img');
+      await preview.waitFor();
+      // Decoded, not just present: the page has the picture's real width.
+      await bob.waitForFunction(
+        `(() => { const i = document.querySelector("#log .preview img");
+          return i !== null && i.complete && i.naturalWidth === 240; })()`,
+      );
+      await tess.expect((line) => line.includes("ann shared gradient.png"));
+
+      // A file over the announced limit is refused before it is sent.
+      await ann.setInputFiles("#file-input", {
+        name: "huge.bin",
+        mimeType: "application/octet-stream",
+        buffer: Buffer.alloc(MAX_FILE_BYTES + 1),
+      });
+      await ann.locator("#log .line.error", { hasText: "huge.bin" }).waitFor();
+
+      // A room of its own, so the reconnect has something to rejoin.
+      await ann.fill("#join-input", "games");
+      await ann.press("#join-input", "Enter");
+      await ann.locator('#room-list [data-key="#games"]').waitFor();
+      await ann.locator('#room-list [data-key="#lobby"]').click();
+
+      await bob.locator("#input").focus(); // screenshot with the composer highlighted
+      const shot = `${shots}/chat.png`;
+      await bob.screenshot({ path: shot });
+      console.log(`browser test: screenshot of the chat saved to ${shot}`);
+      const readmeShot = Deno.env.get("CROSSWIRE_SCREENSHOT");
+      if (readmeShot) {
+        await bob.screenshot({ path: readmeShot });
+        console.log(`browser test: README screenshot saved to ${readmeShot}`);
+      }
+
+      // Presence: when a page closes, the others see the member go.
+      await bob.close();
+      await ann.locator('#member-list [data-name="bob"]').waitFor({ state: "detached" });
+      await ann.locator("#log .line.event", { hasText: "bob disconnected" }).waitFor();
+      await tess.expect("[lobby] * bob disconnected");
+
+      // The server restarts on the same port; the page reconnects by itself,
+      // logs in as ann again and rejoins #games.
+      await server.shutdown(2000);
+      await tess.close();
+      await ann.locator('#status:not([data-state="online"])').waitFor();
+      server = await startServer({ hostname: "127.0.0.1", port: httpPort, tcpPort: 0 });
+      await ann.locator('#status[data-state="online"]').waitFor({ timeout: 20_000 });
+      await ann.locator("#log .line.notice", { hasText: "Reconnected as ann" }).waitFor();
+      const telly = await TcpLineClient.login(server.tcpAddr!.port, "telly");
+      tcpClients.push(telly);
+      await telly.send("/who games");
+      await telly.expect("[games] 1 here: ann");
+      await say(ann, "back again");
+      await telly.expect("[lobby] ann: back again");
+
+      assert.deepEqual(problems, [], "no script errors, dialogs or CSP violations");
+    } finally {
+      for (const client of tcpClients) await client.close();
+      await context?.close();
+      await server.shutdown(2000);
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  },
+});
