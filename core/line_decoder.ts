@@ -20,7 +20,7 @@ const Telnet = {
 } as const;
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
-const INITIAL_CAPACITY = 1024;
+const INITIAL_CAPACITY = 256;
 const SHRINK_ABOVE = 64 * 1024;
 
 /** The result of {@link LineDecoder.push}. */

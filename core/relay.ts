@@ -72,6 +72,11 @@ export interface RelayOptions {
   maxRoomsPerSession?: number;
   /** Names listed in one presence reply (the count is always complete). @default 200 */
   maxPresenceMembers?: number;
+  /**
+   * Rooms larger than this stop announcing joins and leaves to every member
+   * (the user concerned still hears of it; presence stays exact). @default 500
+   */
+  maxAnnouncedRoomSize?: number;
   /** Rooms that may exist at once. @default 10000 */
   maxRooms?: number;
   /** Open connections, logged in or not. @default 10000 */
@@ -125,6 +130,7 @@ export type RelayLimits = Readonly<
       | "maxRoomsPerSession"
       | "maxPresenceMembers"
       | "maxRooms"
+      | "maxAnnouncedRoomSize"
       | "maxConnections"
       | "maxConnectionsPerAddress"
       | "idleTimeoutMs"
@@ -173,6 +179,7 @@ function resolveLimits(options: RelayOptions): RelayLimits {
     maxRoomsPerSession: options.maxRoomsPerSession ?? 32,
     maxPresenceMembers: options.maxPresenceMembers ?? 200,
     maxRooms: options.maxRooms ?? 10_000,
+    maxAnnouncedRoomSize: options.maxAnnouncedRoomSize ?? 500,
     maxConnections: options.maxConnections ?? 10_000,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 100,
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
@@ -500,7 +507,12 @@ export class Relay {
       members.add(session);
       session.rooms.add(room);
       this.#pubsub.subscribe(room, session);
-      this.#pubsub.publish(room, { type: "joined", ts: this.#now(), room, name: session.name! });
+      this.#announce(room, members, {
+        type: "joined",
+        ts: this.#now(),
+        room,
+        name: session.name!,
+      }, session);
     }
     session.currentRoom = room;
     this.#presence(session, room, ref);
@@ -508,29 +520,42 @@ export class Relay {
 
   #leave(session: Session, room: string, reason: "leave" | "disconnect"): void {
     const members = this.#rooms.get(room);
-    if (reason === "leave") {
-      this.#pubsub.publish(room, {
+    if (reason === "leave" && members) {
+      this.#announce(room, members, {
         type: "left",
         ts: this.#now(),
         room,
         name: session.name!,
         reason,
-      });
+      }, session);
     }
     this.#pubsub.unsubscribe(room, session);
     session.rooms.delete(room);
     members?.delete(session);
     if (members?.size === 0) this.#rooms.delete(room);
-    else if (reason === "disconnect" && !this.#closing) {
-      this.#pubsub.publish(room, {
+    else if (reason === "disconnect" && !this.#closing && members) {
+      this.#announce(room, members, {
         type: "left",
         ts: this.#now(),
         room,
         name: session.name!,
         reason,
-      });
+      }, undefined);
     }
     if (session.currentRoom === room) session.currentRoom = [...session.rooms].at(-1);
+  }
+
+  // Joins and leaves go to the whole room while it is small enough; in a crowd
+  // they would cost every member a message per arrival (n squared in all), so
+  // only the user concerned hears of it, and presence stays exact.
+  #announce(
+    room: string,
+    members: Set<Session>,
+    event: ServerEvent,
+    self: Session | undefined,
+  ): void {
+    if (members.size <= this.limits.maxAnnouncedRoomSize) this.#pubsub.publish(room, event);
+    else self?.send(event);
   }
 
   #presence(session: Session, room: string, ref: string | undefined): void {

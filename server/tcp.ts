@@ -32,7 +32,9 @@ export interface TcpServer {
   readonly finished: Promise<void>;
 }
 
-const READ_BUFFER_BYTES = 16 * 1024;
+// An idle connection waits on a small buffer; a busy one reads in bigger gulps.
+const MIN_READ_BYTES = 2 * 1024;
+const MAX_READ_BYTES = 64 * 1024;
 /** How long a closing connection may take to flush before it is cut. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -84,12 +86,17 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
   }, { remoteAddress: remote.hostname });
 
   const read = async () => {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    let buffer = new Uint8Array(MIN_READ_BYTES);
     try {
       while (session.state !== "closed") {
         const count = await conn.read(buffer);
         if (count === null) break;
         session.feed(buffer.subarray(0, count));
+        if (count === buffer.length && buffer.length < MAX_READ_BYTES) {
+          buffer = new Uint8Array(Math.min(buffer.length * 4, MAX_READ_BYTES));
+        } else if (count < MIN_READ_BYTES && buffer.length > MIN_READ_BYTES) {
+          buffer = new Uint8Array(MIN_READ_BYTES);
+        }
       }
     } catch { /* reset, or closed by us */ }
     session.disconnect();

@@ -44,6 +44,10 @@ async function bundle(): Promise<string> {
       "browser",
       "--format",
       "esm",
+      // TCP is for Deno only; keeping it external keeps Deno code (and core's
+      // line framing) out of the page. The page only ever connects over ws(s).
+      "--external",
+      "*/tcp_transport.ts",
       "-o",
       out,
       "web/app.ts",
