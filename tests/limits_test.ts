@@ -89,3 +89,25 @@ Deno.test("Limits: rooms per user, rooms on the server, and names listed in pres
   carl.send({ type: "nick", name: "x".repeat(33) });
   assert.equal((await carl.expect("error")).code, "name_invalid");
 });
+
+Deno.test("Limits: rooms over maxAnnouncedRoomSize stop announcing joins and leaves to everyone", async () => {
+  await using server = await startTestServer({ maxAnnouncedRoomSize: 2 });
+  await using ann = await WsJsonClient.login(server.wsUrl, "ann");
+  await using bob = await WsJsonClient.login(server.wsUrl, "bob");
+  await ann.expect((event) => event.type === "joined" && event.name === "bob");
+  await using carl = await WsJsonClient.login(server.wsUrl, "carl");
+  assert.ok(carl.inbox.seen.some((event) => event.type === "joined" && event.name === "carl"));
+  assert.equal(carl.inbox.seen.find((event) => event.type === "presence")?.count, 3);
+  const dave = await WsJsonClient.login(server.wsUrl, "dave");
+  await dave.close();
+  carl.send({ type: "leave", room: "lobby" });
+  await carl.expect((event) => event.type === "left" && event.name === "carl");
+  ann.send({ type: "presence", room: "lobby" });
+  assert.equal((await ann.expect("presence")).count, 2);
+  // Two members again: announcements resume.
+  bob.send({ type: "leave", room: "lobby" });
+  await ann.expect((event) => event.type === "left" && event.name === "bob");
+  const notices = ann.inbox.seen.filter((e) => e.type === "joined" || e.type === "left")
+    .map((e) => `${e.type} ${e.name}`);
+  assert.deepEqual(notices, ["joined ann", "joined bob", "left bob"]);
+});
