@@ -35,6 +35,7 @@ Limits (every one finite by default):
   --rate-burst N           messages per client in a burst (default 50)
   --rate-bytes N           bytes per second per client, sustained (default 1048576)
   --max-rooms-per-user N   rooms one user may be in (default 32)
+  --quiet-room-size N      rooms bigger than this stop announcing joins and leaves (default 500)
 
   --help                   show this help
 `;
@@ -50,6 +51,7 @@ const LIMIT_FLAGS = {
   "rate-burst": "rateMessageBurst",
   "rate-bytes": "rateBytesPerSecond",
   "max-rooms-per-user": "maxRoomsPerSession",
+  "quiet-room-size": "maxAnnouncedRoomSize",
 } as const satisfies Record<string, keyof RelayOptions>;
 
 function fail(message: string): never {

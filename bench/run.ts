@@ -228,6 +228,7 @@ const LIFTED_LIMITS: readonly [string, string][] = [
   ["--max-per-address", "1000000"],
   ["--rate", "1000000000"],
   ["--rate-burst", "1000000000"],
+  ["--rate-bytes", "1000000000000"],
   ["--idle-timeout", "0"],
 ];
 

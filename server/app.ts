@@ -88,6 +88,8 @@ export interface AppOptions {
 /** Bytes a WebSocket may hold unsent before the core's queue takes the backlog. */
 const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
 const CONGESTED_RETRY_MS = 20;
+/** Output still buffered above which a socket batches instead of writing at once. */
+const BATCH_ABOVE_BYTES = 4096;
 
 // Cross-site WebSocket hijacking: a page on another site must not use a
 // visitor's browser to talk to this server unless it is allowed.
@@ -138,7 +140,7 @@ function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose():
       retry ??= setTimeout(retryWrite, CONGESTED_RETRY_MS);
       return;
     }
-    if (buffered > 0 && !force) {
+    if (buffered > BATCH_ABOVE_BYTES && !force) {
       if (!waiting) defer(writeDeferred);
       waiting = true;
       return;
