@@ -21,10 +21,13 @@ const HELP = `crosswire terminal client
 
 Usage: deno run -A client/mod.ts [flags]
 
-  --url URL        server URL: ws://host:8080/ws or tcp://host:4040
+  --url URL        server URL: ws://host:8080/ws, wss://..., tcp://host:4040 or tls://host:4040
                    (default tcp://HOST:PORT from --host and --port)
   --host HOST      server host for TCP (default localhost)
   --port PORT      server TCP port (default 4040)
+  --tls            connect to --host/--port with TLS
+  --ca FILE        PEM certificate of a private CA to trust for TLS
+                   (for wss:// run Deno with --cert FILE instead)
   --name NAME      your name (otherwise you are asked)
   --downloads DIR  where received files are saved (default ./downloads)
   --help           show this help
@@ -68,6 +71,8 @@ export async function main(args: string[]): Promise<number> {
         port: { type: "string" },
         name: { type: "string" },
         downloads: { type: "string", default: "downloads" },
+        tls: { type: "boolean", default: false },
+        ca: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -90,9 +95,18 @@ export async function main(args: string[]): Promise<number> {
     console.error(`crosswire: --port must be a port number, not "${port}"`);
     return 2;
   }
-  const url = flags.url ?? `tcp://${flags.host ?? "localhost"}:${port}`;
+  const url = flags.url ?? `${flags.tls ? "tls" : "tcp"}://${flags.host ?? "localhost"}:${port}`;
+  let caCerts: string[] | undefined;
+  if (flags.ca !== undefined) {
+    try {
+      caCerts = [await Deno.readTextFile(flags.ca)];
+    } catch (error) {
+      console.error(`crosswire: cannot read --ca ${flags.ca}: ${(error as Error).message}`);
+      return 2;
+    }
+  }
   const io = terminalIo();
-  const client = await logIn(url, flags.name, io);
+  const client = await logIn(url, flags.name, io, caCerts);
   if (!client) return 1;
   return await session(client, flags.downloads, io);
 }
@@ -125,6 +139,7 @@ async function logIn(
   url: string,
   firstName: string | undefined,
   io: Io,
+  caCerts: string[] | undefined,
 ): Promise<CrosswireClient | undefined> {
   let name = firstName;
   while (true) {
@@ -139,7 +154,7 @@ async function logIn(
       if (name === "") continue;
     }
     try {
-      return await connect(url, { name });
+      return await connect(url, caCerts ? { name, caCerts } : { name });
     } catch (error) {
       if (
         error instanceof CrosswireClientError &&

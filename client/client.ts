@@ -60,6 +60,11 @@ export interface ConnectOptions {
    * @default a third of the server's announced idle timeout, at most 30000
    */
   keepaliveMs?: number;
+  /**
+   * PEM certificates to trust for `tls:` URLs besides the system's (a private
+   * CA). For `wss:` in Deno, start Deno with `--cert FILE` instead. @default undefined
+   */
+  caCerts?: string[];
   /** Called when a listener throws; listeners never break the client. @default console.error */
   onListenerError?: (error: unknown) => void;
 }
@@ -141,11 +146,15 @@ export async function connect(
       timeoutMs,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
-  } else if (parsed.protocol === "tcp:") {
+  } else if (parsed.protocol === "tcp:" || parsed.protocol === "tls:") {
     const { connectTcp } = await import("./tcp_transport.ts");
-    transport = await connectTcp(parsed, { maxLineBytes: options.maxLineBytes ?? 64 << 20 });
+    transport = await connectTcp(parsed, {
+      maxLineBytes: options.maxLineBytes ?? 64 << 20,
+      tls: parsed.protocol === "tls:",
+      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    });
   } else {
-    throw new TypeError(`unsupported URL scheme "${parsed.protocol}"; use ws:, wss: or tcp:`);
+    throw new TypeError(`unsupported URL scheme "${parsed.protocol}"; use ws:, wss:, tcp: or tls:`);
   }
   const client = new CrosswireClient(transport, options);
   await handshakes.get(client);

@@ -16,6 +16,10 @@ export const DEFAULT_TCP_PORT = 4040;
 export interface TcpOptions {
   /** Longest line accepted, in bytes; a received file is one base64 line. @default 67108864 */
   maxLineBytes?: number;
+  /** Connect with TLS. @default false */
+  tls?: boolean;
+  /** PEM certificates to trust for TLS besides the system's (a private CA). @default undefined */
+  caCerts?: string[];
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -58,9 +62,16 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 export async function connectTcp(url: URL, options: TcpOptions = {}): Promise<Transport> {
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost";
   const port = url.port === "" ? DEFAULT_TCP_PORT : Number(url.port);
-  let conn: Deno.TcpConn;
+  let conn: Deno.Conn;
   try {
-    conn = await Deno.connect({ hostname, port });
+    conn = options.tls
+      ? await Deno.connectTls({
+        hostname,
+        port,
+        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+      })
+      : await Deno.connect({ hostname, port });
+    if (options.tls) await (conn as Deno.TlsConn).handshake();
   } catch (cause) {
     throw new CrosswireClientError(
       "connect_failed",
@@ -68,11 +79,11 @@ export async function connectTcp(url: URL, options: TcpOptions = {}): Promise<Tr
       { cause },
     );
   }
-  conn.setNoDelay(true);
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   return tcpTransport(conn, options.maxLineBytes ?? 64 << 20);
 }
 
-function tcpTransport(conn: Deno.TcpConn, maxLineBytes: number): Transport {
+function tcpTransport(conn: Deno.Conn, maxLineBytes: number): Transport {
   let receiver: TransportReceiver | undefined;
   let writing: Promise<void> = Promise.resolve();
   let closing = false;

@@ -242,6 +242,35 @@ Deno.test({
         await ann.expect("* sam disconnected");
       });
 
+      await t.step("the terminal client connects with --tls --ca and chats", async () => {
+        await using tim = SpawnedProcess.deno(
+          [
+            "run",
+            "-A",
+            new URL("../client/mod.ts", import.meta.url).pathname,
+            "--tls",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String(server.tcpPort),
+            "--ca",
+            pki.caPath,
+            "--name",
+            "tim",
+          ],
+          { stdin: true, cwd: dir },
+        );
+        await tim.expect("Welcome, tim!", 20_000);
+        await ann.expect("* tim joined");
+        await tim.write("hello from the terminal client\n");
+        await bob.expect("[lobby] tim: hello from the terminal client");
+        await ann.send("hi tim");
+        await tim.expect("[lobby] ann: hi tim");
+        await tim.closeStdin();
+        assert.equal((await tim.status()).code, 0, tim.stderr.seen.join("\n"));
+        await ann.expect("* tim disconnected");
+      });
+
       await t.step("a WSS client (deno run --cert) chats with the TLS clients", async () => {
         const script = `${dir}/wss_client.js`;
         await Deno.writeTextFile(script, WSS_CLIENT);
