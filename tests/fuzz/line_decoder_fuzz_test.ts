@@ -172,7 +172,6 @@ Deno.test("LineDecoder lines never hold CR, LF or negotiation bytes (fuzz)", () 
           !["\r", "\n", "\x01"].some((c) => line.includes(c)),
           `line ${JSON.stringify(line)} leaks`,
         );
-        assert.ok(!line.includes("\xff"), `line ${JSON.stringify(line)} holds a raw 0xFF`);
       }
     }),
     fuzzParams(500),
