@@ -635,7 +635,8 @@ async function main(): Promise<void> {
   await Deno.writeTextFile(file, report);
   // The repository's `deno fmt --check` covers Markdown too.
   await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--quiet", file.pathname],
+    // The repo config (line width) applies only when named: deno fmt FILE alone uses defaults.
+    args: ["fmt", "--quiet", "--config", new URL("deno.json", ROOT).pathname, file.pathname],
     cwd: ROOT,
   })
     .output().catch(() => undefined);
