@@ -1,5 +1,5 @@
 /**
- * The runtime-agnostic relay core: only web-standard APIs, no `Deno.*`.
+ * The runtime-agnostic relay core: only web-standard APIs, nothing from the Deno namespace.
  *
  * @module
  */

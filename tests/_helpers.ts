@@ -89,14 +89,14 @@ const encoder = new TextEncoder();
 
 /** A raw TCP client that reads CRLF or LF lines, like telnet or netcat would show them. */
 export class TcpLineClient implements AsyncDisposable {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   readonly inbox: Inbox<string> = new Inbox();
   /** Every chunk received, for checks on the exact bytes that reached the terminal. */
   readonly chunks: Uint8Array[] = [];
   readonly done: Promise<void>;
   #closed = false;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.conn = conn;
     this.done = this.#pump();
   }
@@ -105,9 +105,18 @@ export class TcpLineClient implements AsyncDisposable {
     return new TcpLineClient(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
-  /** Connects, answers the name prompt, and waits for the welcome. */
-  static async login(port: number, name: string): Promise<TcpLineClient> {
-    const client = await TcpLineClient.connect(port);
+  /** Connects with TLS, trusting the PEM certificate `ca`. */
+  static async connectTls(port: number, ca: string): Promise<TcpLineClient> {
+    return new TcpLineClient(
+      await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca] }),
+    );
+  }
+
+  /** Connects (with TLS when `ca` is given), answers the name prompt, and waits for the welcome. */
+  static async login(port: number, name: string, ca?: string): Promise<TcpLineClient> {
+    const client = ca === undefined
+      ? await TcpLineClient.connect(port)
+      : await TcpLineClient.connectTls(port, ca);
     await client.expect("What's your name?");
     await client.send(name);
     await client.expect(`Welcome, ${name}!`);

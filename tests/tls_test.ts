@@ -2,9 +2,9 @@
 // telnet-style clients, openssl s_client, a WSS client and HTTPS on one server.
 import assert from "node:assert/strict";
 import {
-  Inbox,
   SpawnedProcess,
   startServerWith,
+  TcpLineClient,
   type TestServer,
   WAIT_MS,
   within,
@@ -93,70 +93,6 @@ async function makePki(dir: string): Promise<Pki> {
 }
 
 /** A telnet-style client over TLS: writes lines, reads CRLF or LF lines. */
-class TlsLineClient implements AsyncDisposable {
-  readonly inbox: Inbox<string> = new Inbox();
-  readonly done: Promise<void>;
-  #closed = false;
-
-  private constructor(readonly conn: Deno.TlsConn) {
-    this.done = this.#pump();
-  }
-
-  static async login(port: number, ca: string, name: string): Promise<TlsLineClient> {
-    const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca] });
-    const client = new TlsLineClient(conn);
-    await client.expect("What's your name?");
-    await client.send(name);
-    await client.expect(`Welcome, ${name}!`);
-    await client.expect("here:");
-    return client;
-  }
-
-  async #pump(): Promise<void> {
-    const decoder = new TextDecoder();
-    const buffer = new Uint8Array(16 * 1024);
-    let pending = "";
-    try {
-      for (
-        let count = await this.conn.read(buffer);
-        count !== null;
-        count = await this.conn.read(buffer)
-      ) {
-        const lines = (pending + decoder.decode(buffer.subarray(0, count), { stream: true })).split(
-          "\n",
-        );
-        pending = lines.pop()!;
-        for (const line of lines) this.inbox.push(line.replace(/\r$/, ""));
-      }
-    } catch { /* reset, or closed locally */ }
-    this.inbox.end();
-  }
-
-  async send(line: string): Promise<void> {
-    const bytes = encoder.encode(`${line}\r\n`);
-    for (let offset = 0; offset < bytes.length;) {
-      offset += await this.conn.write(bytes.subarray(offset));
-    }
-  }
-
-  expect(text: string, ms = WAIT_MS): Promise<string> {
-    return this.inbox.take((line) => line.includes(text), JSON.stringify(text), ms);
-  }
-
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.conn.close();
-      } catch { /* already closed */ }
-    }
-    return this.done;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-}
 
 // Deno's WebSocket takes no CA, so a WSS client runs in its own process with
 // `--cert`: it sends each stdin line as a frame and prints each frame it gets.
@@ -206,8 +142,8 @@ Deno.test({
         tls: { cert: pki.cert, key: pki.key },
       });
       assert.ok(server.wsUrl.startsWith("wss://"));
-      await using ann = await TlsLineClient.login(server.tcpPort, pki.ca, "ann");
-      await using bob = await TlsLineClient.login(server.tcpPort, pki.ca, "bob");
+      await using ann = await TcpLineClient.login(server.tcpPort, "ann", pki.ca);
+      await using bob = await TcpLineClient.login(server.tcpPort, "bob", pki.ca);
 
       await t.step("two Deno.connectTls clients chat", async () => {
         await ann.send("hello over tls");
