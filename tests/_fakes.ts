@@ -8,6 +8,7 @@ import {
   type OutboundQueue,
   type Port,
   type Relay,
+  RelayError,
   type Session,
 } from "../core/mod.ts";
 
@@ -180,4 +181,15 @@ export function fakeClock(start = 1_700_000_000_000): { now: () => number; set(t
       time = t;
     },
   };
+}
+
+/** Runs `work` and returns the code of the RelayError it throws; fails if it throws nothing else. */
+export function codeOf(work: () => unknown): string {
+  try {
+    work();
+  } catch (error) {
+    assert.ok(error instanceof RelayError, `not a RelayError: ${String(error)}`);
+    return error.code;
+  }
+  assert.fail("expected a RelayError");
 }

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
-import { nameKey, RelayError, validateName, validateRoom } from "../../core/mod.ts";
-
-function codeOf(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    assert.ok(error instanceof RelayError, `not a RelayError: ${String(error)}`);
-    return error.code;
-  }
-  assert.fail("expected a RelayError");
-}
+import { codeOf } from "../_fakes.ts";
+import { nameKey, validateName, validateRoom } from "../../core/mod.ts";
 
 Deno.test("validateName() accepts 1-32 visible characters", () => {
   for (const name of ["a", "ann", "Zoë", "名前", "a_b-c.d", "x".repeat(32), "😀".repeat(32)]) {

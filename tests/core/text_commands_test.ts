@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
+import { codeOf } from "../_fakes.ts";
 import { RelayError } from "../../core/mod.ts";
 import { parseTextLine } from "../../core/text_commands.ts";
-
-function codeOf(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    assert.ok(error instanceof RelayError, `not a RelayError: ${String(error)}`);
-    return error.code;
-  }
-  assert.fail("expected a RelayError");
-}
 
 Deno.test("parseTextLine() returns null for a blank line", () => {
   assert.equal(parseTextLine("", "lobby"), null);
