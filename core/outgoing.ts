@@ -1,5 +1,6 @@
 // One event, encoded at most once per wire format however many sessions receive it.
 
+import { utf8Length } from "./_utf8.ts";
 import { encodeBinaryFrame } from "./binary_frame.ts";
 import type { DirectEvent, MessageEvent, ServerEvent } from "./protocol.ts";
 import { renderTextLines } from "./text_render.ts";
@@ -50,18 +51,6 @@ export interface Frame {
 }
 
 const encoder = new TextEncoder();
-
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff) i++, bytes += 2; // surrogate pair: 4 bytes for 2 units
-    else bytes += 2;
-  }
-  return bytes;
-}
 
 function bytesFrame(data: Uint8Array<ArrayBuffer>): Frame {
   return { data, bytes: data.length };

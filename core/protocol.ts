@@ -493,6 +493,12 @@ export type ClientRequest =
 
 type Fields = Record<string, unknown>;
 
+// A request's `ref`, when it is a string of at most 64 characters.
+function refOf(fields: Fields): string | undefined {
+  const ref = Object.hasOwn(fields, "ref") ? fields.ref : undefined;
+  return typeof ref === "string" && ref.length <= 64 ? ref : undefined;
+}
+
 function fail(message: string, code: ErrorCode = "bad_message", ref?: string): never {
   throw new RelayError(code, message, { ref });
 }
@@ -556,8 +562,7 @@ export function decodeRequest(json: string): ClientRequest {
     fail("a message must be a JSON object");
   }
   const fields = parsed as Fields;
-  const rawRef = Object.hasOwn(fields, "ref") ? fields.ref : undefined;
-  const ref = typeof rawRef === "string" && rawRef.length <= 64 ? rawRef : undefined;
+  const ref = refOf(fields);
   const type = Object.hasOwn(fields, "type") ? fields.type : undefined;
   if (typeof type !== "string") fail('"type" must be a string', "bad_message", ref);
   const withRef = <T extends object>(request: T): T & { ref?: string } =>
@@ -598,4 +603,32 @@ export function decodeRequest(json: string): ClientRequest {
     default:
       fail(`unknown message type "${type.slice(0, 32)}"`, "unknown_type", ref);
   }
+}
+
+/**
+ * Turns a decoded binary frame (see binary_frame.ts) into a publish or direct
+ * request. Header fields of the wrong type fall back to defaults; a header
+ * without "room" or "to" throws `bad_frame`.
+ */
+export function binaryRequest(header: Fields, payload: Uint8Array): ClientRequest {
+  const text = (fields: Fields, key: string) =>
+    Object.hasOwn(fields, key) && typeof fields[key] === "string"
+      ? fields[key] as string
+      : undefined;
+  const ref = refOf(header);
+  const file = typeof header.file === "object" && header.file !== null ? header.file as Fields : {};
+  const content: Content = {
+    kind: "file",
+    data: payload,
+    name: text(file, "name") ?? "file",
+    type: text(file, "type") ?? "application/octet-stream",
+  };
+  const to = text(header, "to");
+  const room = text(header, "room");
+  const request: ClientRequest = to !== undefined
+    ? { type: "direct", to, content }
+    : room !== undefined
+    ? { type: "publish", room, content }
+    : fail('a binary frame header needs "room" or "to"', "bad_frame", ref);
+  return ref === undefined ? request : { ...request, ref };
 }

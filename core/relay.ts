@@ -1,6 +1,7 @@
 // The relay: who is connected, under which name, in which rooms, and what
 // each request does. Transports only move bytes; every decision is made here.
 
+import { overUtf8Limit } from "./_utf8.ts";
 import { CloseCode, RelayError } from "./errors.ts";
 import { MAX_NAME_LENGTH, nameKey, validateName, validateRoom } from "./names.ts";
 import { Outgoing } from "./outgoing.ts";
@@ -193,7 +194,6 @@ function resolveLimits(options: RelayOptions): RelayLimits {
 // Commands a text-mode user may type before choosing a name.
 const PRE_LOGIN_COMMANDS = new Set(["nick", "name", "help", "?", "quit", "exit"]);
 const MEDIA_TYPE = /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/;
-const textEncoder = new TextEncoder();
 
 /**
  * The runtime-agnostic relay: sessions, names, rooms, presence, broadcast and
@@ -572,10 +572,7 @@ export class Relay {
     if (content.kind === "text") {
       const text = cleanText(content.text, true);
       if (text.trim() === "") throw new RelayError("empty_message", "there is nothing to send");
-      if (
-        text.length * 3 > this.limits.maxTextBytes &&
-        textEncoder.encode(text).length > this.limits.maxTextBytes
-      ) {
+      if (overUtf8Limit(text, this.limits.maxTextBytes)) {
         throw new RelayError(
           "too_large",
           `a message may be at most ${this.limits.maxTextBytes} bytes`,

@@ -8,7 +8,8 @@ import { OutboundQueue } from "./outbound_queue.ts";
 import { RateLimiter, type RateLimits } from "./rate_limiter.ts";
 import { Outgoing, WireFormat } from "./outgoing.ts";
 import type { Subscriber } from "./pubsub.ts";
-import { type ClientRequest, decodeRequest, type ServerEvent } from "./protocol.ts";
+import { overUtf8Limit } from "./_utf8.ts";
+import { binaryRequest, type ClientRequest, decodeRequest, type ServerEvent } from "./protocol.ts";
 
 /**
  * What a transport gives the relay for each connection: a way to wake its
@@ -184,9 +185,7 @@ export class Session implements Subscriber {
     if (this.#state === "closed" || !this.#admit(text.length)) return;
     this.#guard(() => {
       const max = this.#host.limits.maxFrameBytes;
-      if (
-        text.length > max || (text.length * 3 > max && new TextEncoder().encode(text).length > max)
-      ) {
+      if (overUtf8Limit(text, max)) {
         throw new RelayError("too_large", `a message may be at most ${max} bytes`, {
           closeCode: CloseCode.tooBig,
         });
@@ -209,29 +208,7 @@ export class Session implements Subscriber {
         );
       }
       const { header, payload } = decodeBinaryFrame(frame);
-      const text = (key: string) =>
-        typeof header[key] === "string" ? header[key] as string : undefined;
-      const rawRef = text("ref");
-      const ref = rawRef !== undefined && rawRef.length <= 64 ? rawRef : undefined;
-      const file = typeof header.file === "object" && header.file !== null
-        ? header.file as Record<string, unknown>
-        : {};
-      const content = {
-        kind: "file" as const,
-        data: payload,
-        name: typeof file.name === "string" ? file.name : "file",
-        type: typeof file.type === "string" ? file.type : "application/octet-stream",
-      };
-      const to = text("to");
-      const room = text("room");
-      const request: ClientRequest = to !== undefined
-        ? { type: "direct", to, content }
-        : room !== undefined
-        ? { type: "publish", room, content }
-        : (() => {
-          throw new RelayError("bad_frame", 'a binary frame header needs "room" or "to"', { ref });
-        })();
-      this.#host.handle(this, ref === undefined ? request : { ...request, ref });
+      this.#host.handle(this, binaryRequest(header, payload));
     });
   }
 

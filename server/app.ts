@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
-import type { OutboundQueue, Port, Relay, Session } from "../core/mod.ts";
+import { CloseCode, type OutboundQueue, type Port, type Relay, type Session } from "../core/mod.ts";
 import { APP_JS, FAVICON_SVG, INDEX_HTML, STYLE_CSS } from "./_web_assets.ts";
 
 /**
@@ -256,15 +256,14 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
           });
           session = relay.connect(port, remoteAddress === undefined ? {} : { remoteAddress });
         },
-        onMessage(event, ws) {
+        onMessage(event) {
           if (!session) return;
           const data = event.data;
           if (typeof data === "string") return session.receiveText(data);
           const bytes = messageBytes(data);
           if (bytes) return session.receiveBinary(bytes);
           // A Blob can only be read asynchronously, which would reorder messages.
-          session.close(1003, "unsupported binary type");
-          void ws;
+          session.close(CloseCode.unsupportedData, "unsupported binary type");
         },
         onClose: gone,
         onError: gone,
