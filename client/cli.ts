@@ -15,7 +15,6 @@ import { guessMediaType } from "./_media_type.ts";
 import { type Colors, colorsFor, styleFor } from "./_colors.ts";
 
 const QUIT_WAIT_MS = 2000;
-// Well inside the relay's default idle timeout (5 minutes), so a reader who never types stays.
 
 const HELP = `crosswire terminal client
 

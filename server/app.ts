@@ -180,11 +180,9 @@ function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose():
     close(code, reason) {
       // After any write already scheduled, so the last notice goes out first.
       queueMicrotask(() => {
-        clearTimeout(retry);
-        retry = undefined;
         write(true);
-        clearTimeout(retry);
-        dispose();
+        dispose(); // also cancels a congestion retry
+
         try {
           ws.close(code, shortReason(reason));
         } catch { /* already closed */ }
