@@ -10,22 +10,36 @@
  * const server = await startServer({ hostname: "127.0.0.1", port: 0, tcpPort: 0 });
  * // Browsers connect to ws://127.0.0.1:<httpAddr.port>/ws, telnet to tcpAddr.port.
  * const health = await fetch(`http://127.0.0.1:${server.httpAddr.port}/healthz`);
- * const { users } = await health.json();
+ * const { node } = await health.json();
  * await server.shutdown();
- * if (users !== 0 || server.tcpAddr === undefined) throw new Error("unexpected state");
+ * if (node.users !== 0 || server.tcpAddr === undefined) throw new Error("unexpected state");
  * ```
  *
  * @module
  */
 export { LOBBY, Relay } from "./core/relay.ts";
-export type { RelayLimits, RelayOptions, RelayStats } from "./core/relay.ts";
+export type { HealthReport, RelayStats } from "./core/relay.ts";
+export type { RelayLimits, RelayOptions } from "./core/limits.ts";
+export { Ticket } from "./core/admission.ts";
 export { Session } from "./core/session.ts";
-export type { Port, SessionState } from "./core/session.ts";
+export type { Departure, Port, SessionState } from "./core/session.ts";
+export { MemoryEngine } from "./core/memory_engine.ts";
+export type { MemoryEngineOptions } from "./core/memory_engine.ts";
+export type {
+  ClusterCounts,
+  Engine,
+  EngineHost,
+  EngineStatus,
+  Envelope,
+  MaybePromise,
+  Member,
+  NameClaim,
+  Presence,
+  RoomPage,
+} from "./core/engine.ts";
 export { OutboundQueue } from "./core/outbound_queue.ts";
 export { Outgoing, WireFormat } from "./core/outgoing.ts";
 export type { Frame } from "./core/outgoing.ts";
-export { MemoryPubSub } from "./core/pubsub.ts";
-export type { PublishOptions, PubSub, Subscriber } from "./core/pubsub.ts";
 export { CloseCode, RelayError } from "./core/errors.ts";
 export type { ErrorCode } from "./core/errors.ts";
 export { PROTOCOL_VERSION } from "./core/protocol.ts";

@@ -230,6 +230,10 @@ const LIFTED_LIMITS: readonly [string, string][] = [
   ["--rate-burst", "1000000000"],
   ["--rate-bytes", "1000000000000"],
   ["--idle-timeout", "0"],
+  ["--max-pending-per-address", "1000000"],
+  ["--room-rate-bytes", "1000000000000"],
+  ["--direct-rate", "1000000000"],
+  ["--direct-rate-bytes", "1000000000000"],
 ];
 
 async function relayFlags(): Promise<string[]> {

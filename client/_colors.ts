@@ -14,6 +14,9 @@ export interface Colors {
   cyan: Paint;
   magenta: Paint;
   plain: Paint;
+  /** Reverse video for a part of a line (the `(?)` after a name that could mislead); it
+   * turns only reverse video off after, so the line's own colour goes on. */
+  mark: Paint;
 }
 
 const ansi = (open: number): Paint => (line) => `\x1b[${open}m${line}\x1b[0m`;
@@ -22,7 +25,15 @@ const ansi = (open: number): Paint => (line) => `\x1b[${open}m${line}\x1b[0m`;
 export function colorsFor(enabled: boolean): Colors {
   const plain: Paint = (line) => line;
   if (!enabled) {
-    return { dim: plain, red: plain, yellow: plain, cyan: plain, magenta: plain, plain };
+    return {
+      dim: plain,
+      red: plain,
+      yellow: plain,
+      cyan: plain,
+      magenta: plain,
+      plain,
+      mark: plain,
+    };
   }
   return {
     dim: ansi(2),
@@ -31,6 +42,7 @@ export function colorsFor(enabled: boolean): Colors {
     cyan: ansi(36),
     magenta: ansi(35),
     plain,
+    mark: (part) => `\x1b[7m${part}\x1b[27m`,
   };
 }
 

@@ -5,14 +5,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { formatBytes, renderTextLines } from "../core/text_render.ts";
-import { cleanText } from "../core/sanitize.ts";
-import type { DirectEvent, MessageEvent, ServerEvent } from "../core/protocol.ts";
+import { formatBytes } from "../core/text_render.ts";
+import { cleanText, terminalSafe } from "../core/sanitize.ts";
+import { couldMislead, misleadingReason } from "../core/misleading.ts";
+import type { FileInfo, ServerEvent } from "../core/protocol.ts";
 import { connect, type CrosswireClient } from "./client.ts";
 import { CrosswireClientError } from "./errors.ts";
 import { saveDownload } from "./_downloads.ts";
 import { guessMediaType } from "./_media_type.ts";
-import { type Colors, colorsFor, styleFor } from "./_colors.ts";
+import { type Colors, colorsFor, type Paint, styleFor } from "./_colors.ts";
 
 const QUIT_WAIT_MS = 2000;
 
@@ -212,21 +213,32 @@ async function session(client: CrosswireClient, downloads: string, io: Io): Prom
   const saves = new Set<Promise<void>>();
   let leaving = false;
 
+  const explained = new Set<string>();
   const show = (event: ServerEvent) => {
     rooms.seen(event, client.name);
     const style = styleFor(event, io.colors);
-    if ((event.type === "message" || event.type === "direct") && event.file) {
-      const line = fileLine(event);
-      if (event.from === client.name || !event.data) return io.out(style(line));
+    const mark = io.colors.mark;
+    if ((event.type === "message" || event.type === "direct") && event.file && event.data) {
+      const line = renderEvent(event, mark)[0]!;
+      if (event.from === client.name) return io.out(style(line));
       const saving = saveDownload(downloads, event.file.name, event.data).then(
         (path) => io.out(style(`${line}; saved to ${path}`)),
         (error) => io.err(`crosswire: could not save ${line}: ${(error as Error).message}`),
       );
       saves.add(saving);
       void saving.finally(() => saves.delete(saving));
-      return;
+    } else {
+      for (const line of renderEvent(event, mark)) io.out(style(line));
     }
-    for (const line of renderTextLines(event)) io.out(style(line));
+    // The first time a name that could mislead shows up, say why it is marked.
+    for (const name of namesIn(event)) {
+      const reason = explained.has(name) ? undefined : misleadingReason(name);
+      if (reason === undefined) continue;
+      explained.add(name);
+      io.out(
+        io.colors.dim(`* ${showName(name, mark)} could be mistaken for another name. ${reason}`),
+      );
+    }
   };
   // Registered before the events that followed `welcome` are released, so none is missed.
   client.on("*", (event) => {
@@ -304,12 +316,124 @@ function lostMessage(code: number, reason: string): string {
   return `crosswire: connection to the server was lost (${why})`;
 }
 
-function fileLine(event: MessageEvent | DirectEvent): string {
-  const file = event.file!;
-  const what = `${cleanText(file.name)} (${formatBytes(file.size)}, ${cleanText(file.type)})`;
-  return event.type === "message"
-    ? `[${event.room}] * ${event.from} shared ${what}`
-    : `[private ${event.from} -> ${event.to}] shared ${what}`;
+const SERVER = "-!- ";
+
+/**
+ * How the terminal client shows a name: cleaned for the terminal, and followed by `(?)`
+ * (painted with `mark`) when it could mislead (see `couldMislead` in core/misleading.ts).
+ */
+export function showName(name: string, mark: Paint = (text) => text): string {
+  const shown = terminalSafe(cleanText(name));
+  return couldMislead(name) ? `${shown}${mark("(?)")}` : shown;
+}
+
+function fileText(file: FileInfo): string {
+  return `shared ${cleanText(file.name)} (${formatBytes(file.size)}, ${cleanText(file.type)})`;
+}
+
+// A multi-line text becomes several lines, each with the same prefix.
+function prefixed(prefix: string, text: string): string[] {
+  return cleanText(text, true).split("\n").map((line) => prefix + line);
+}
+
+/**
+ * The lines the terminal client prints for `event`, without colour. What users say starts with
+ * `[room]` or `[private FROM -> TO]`; everything the server says (welcome, joins, leaves,
+ * renames, presence, rooms, notices, errors) starts with `-!- `, which no user can produce, so
+ * nobody can forge the server's voice. Names that could mislead carry `(?)`, painted with `mark`.
+ *
+ * @param event An event from the server.
+ * @param mark Paints the `(?)` after a name that could mislead.
+ * @returns The lines to print; none for `hello`.
+ */
+export function renderEvent(event: ServerEvent, mark: Paint = (text) => text): string[] {
+  const who = (name: string) => showName(name, mark);
+  const room = (name: string) => `[${cleanText(name)}]`;
+  switch (event.type) {
+    case "hello":
+      return [];
+    case "message":
+    case "direct": {
+      const head = event.type === "message"
+        ? `${room(event.room)} `
+        : `[private ${who(event.from)} -> ${who(event.to)}] `;
+      if (event.file) {
+        return [
+          `${head}${event.type === "message" ? `* ${who(event.from)} ` : ""}${
+            fileText(event.file)
+          }`,
+        ];
+      }
+      const text = event.text ?? "";
+      if (event.action) return prefixed(`${head}* ${who(event.from)} `, text);
+      return prefixed(event.type === "message" ? `${head}${who(event.from)}: ` : head, text);
+    }
+    case "welcome": {
+      const others = event.others === 1 ? "1 other user" : `${event.others} other users`;
+      const where = event.rooms.map((each) => cleanText(each)).join(", ") || "no room";
+      return [
+        `${SERVER}Welcome, ${
+          who(event.name)
+        }! ${others} online. You are in ${where}; type /help for commands.`,
+        ...(event.motd ? prefixed(SERVER, event.motd) : []),
+      ];
+    }
+    case "joined":
+      return [`${SERVER}${room(event.room)} ${who(event.name)} joined`];
+    case "left": {
+      const how = event.reason === "leave" ? "left" : "disconnected";
+      return [`${SERVER}${room(event.room)} ${who(event.name)} ${how}`];
+    }
+    case "renamed": {
+      const where = event.room === undefined ? "" : `${room(event.room)} `;
+      return [`${SERVER}${where}${who(event.from)} is now ${who(event.to)}`];
+    }
+    case "presence": {
+      const more = event.count > event.members.length
+        ? ` and ${event.count - event.members.length} more`
+        : "";
+      const members = event.members.map(who).join(", ");
+      return [`${SERVER}${room(event.room)} ${event.count} here: ${members}${more}`];
+    }
+    case "rooms": {
+      if (event.total === 0) return [`${SERVER}No rooms.`];
+      const listed = event.rooms.map((each) => `${cleanText(each.name)} (${each.members})`);
+      const last = event.rooms.at(-1)?.name;
+      return [
+        event.total > event.rooms.length && last !== undefined
+          ? `${SERVER}Rooms: ${listed.join(", ")} and more; /rooms ${
+            cleanText(last)
+          } lists those after ${cleanText(last)}`
+          : `${SERVER}Rooms: ${listed.join(", ") || "none after that"}`,
+      ];
+    }
+    case "pong":
+      return [`${SERVER}pong`];
+    case "notice":
+      return prefixed(SERVER, event.text);
+    case "error":
+      return [`${SERVER}error ${cleanText(event.code)}: ${cleanText(event.message)}`];
+  }
+}
+
+// The user names an event shows.
+function namesIn(event: ServerEvent): string[] {
+  switch (event.type) {
+    case "message":
+      return [event.from];
+    case "direct":
+      return [event.from, event.to];
+    case "welcome":
+    case "joined":
+    case "left":
+      return [event.name];
+    case "renamed":
+      return [event.from, event.to];
+    case "presence":
+      return event.members;
+    default:
+      return [];
+  }
 }
 
 // `/send FILE [NAME]`; FILE may be quoted when it has spaces.

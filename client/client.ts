@@ -44,6 +44,12 @@ export interface ConnectOptions {
   name: string;
   /** Whether your own room messages come back to you. @default false (the server's default) */
   echo?: boolean;
+  /**
+   * The `reclaim` secret from an earlier session's `welcome`: when that
+   * session dropped, the relay keeps its name for it a while, and this takes
+   * the name back. @default undefined
+   */
+  reclaim?: string;
   /** WebSocket implementation for `ws://` and `wss://` URLs. @default globalThis.WebSocket */
   WebSocket?: new (url: string) => WebSocket;
   /** How long to wait for the connection and `welcome`, in ms. @default 10000 */
@@ -446,7 +452,9 @@ export class CrosswireClient {
   }
 
   /**
-   * Closes the connection. Pending requests reject with `connection_closed`.
+   * Says goodbye (`quit`, so the relay frees the name at once rather than
+   * keeping it for a reconnect) and closes the connection. Pending requests
+   * reject with `connection_closed`.
    *
    * @returns Resolves once closed.
    *
@@ -456,7 +464,12 @@ export class CrosswireClient {
    * ```
    */
   async close(): Promise<void> {
-    if (!this.#isClosed) this.#transport.close();
+    if (!this.#isClosed) {
+      try {
+        if (this.#welcome) this.#send(JSON.stringify({ type: "quit" }));
+      } catch { /* the connection is already going */ }
+      this.#transport.close();
+    }
     await this.closed;
   }
 
@@ -486,6 +499,7 @@ export class CrosswireClient {
         type: "login",
         name: this.#options.name,
         ...(this.#options.echo === undefined ? {} : { echo: this.#options.echo }),
+        ...(this.#options.reclaim === undefined ? {} : { reclaim: this.#options.reclaim }),
         ref,
       }));
       await welcome;

@@ -37,6 +37,9 @@ export type ErrorCode =
   | "server_busy"
   | "idle_timeout"
   | "room_limit"
+  | "login_timeout"
+  | "host_denied"
+  | "origin_denied"
   | "internal_error";
 
 /**
@@ -69,6 +72,8 @@ export const CloseCode = {
   tryAgainLater: 1013,
   /** The client sent nothing for `idleTimeoutMs`. */
   idleTimeout: 4001,
+  /** The client did not log in within `loginTimeoutMs`. */
+  loginTimeout: 4002,
   /** The client read too slowly and its outbound queue overflowed. */
   slowConsumer: 4008,
   /** The client kept sending faster than its rate limit. */

@@ -4,14 +4,29 @@
  * @module
  */
 export { LOBBY, Relay } from "./relay.ts";
-export type { RelayLimits, RelayOptions, RelayStats } from "./relay.ts";
+export type { HealthReport, RelayStats } from "./relay.ts";
+export type { RelayLimits, RelayOptions } from "./limits.ts";
+export { Admission, Ticket } from "./admission.ts";
+export type { AdmissionLimits } from "./admission.ts";
 export { Session } from "./session.ts";
-export type { Port, SessionState } from "./session.ts";
+export type { Departure, Port, SessionState } from "./session.ts";
+export { MemoryEngine } from "./memory_engine.ts";
+export type { MemoryEngineOptions } from "./memory_engine.ts";
+export type {
+  ClusterCounts,
+  Engine,
+  EngineHost,
+  EngineStatus,
+  Envelope,
+  MaybePromise,
+  Member,
+  NameClaim,
+  Presence,
+  RoomPage,
+} from "./engine.ts";
 export { OutboundQueue } from "./outbound_queue.ts";
 export { Outgoing, WireFormat } from "./outgoing.ts";
 export type { Frame } from "./outgoing.ts";
-export { MemoryPubSub } from "./pubsub.ts";
-export type { PublishOptions, PubSub, Subscriber } from "./pubsub.ts";
 export { CloseCode, RelayError } from "./errors.ts";
 export type { ErrorCode } from "./errors.ts";
 export { PROTOCOL_VERSION } from "./protocol.ts";

@@ -20,6 +20,7 @@ const MAX_BATCH_BYTES = 256 * 1024;
 export class OutboundQueue {
   #frames: Frame[] = [];
   #bytes = 0;
+  #takes = 0;
   /**
    * Set when the client asked for batching: {@link takeMessages} then joins
    * consecutive text frames into one, separated by newlines.
@@ -37,6 +38,11 @@ export class OutboundQueue {
     return this.#frames.length;
   }
 
+  /** How many times the transport has emptied the queue: it changes whenever it drains. */
+  get takes(): number {
+    return this.#takes;
+  }
+
   /**
    * Appends a frame. Returns true when the queue was empty before, which is
    * when the transport needs waking.
@@ -52,6 +58,7 @@ export class OutboundQueue {
     const frames = this.#frames;
     this.#frames = [];
     this.#bytes = 0;
+    this.#takes++;
     return frames;
   }
 

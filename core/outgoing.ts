@@ -3,6 +3,7 @@
 import { utf8Length } from "./_utf8.ts";
 import { encodeBinaryFrame } from "./binary_frame.ts";
 import type { DirectEvent, MessageEvent, ServerEvent } from "./protocol.ts";
+import { terminalSafe } from "./sanitize.ts";
 import { renderTextLines } from "./text_render.ts";
 
 /**
@@ -13,7 +14,7 @@ import { renderTextLines } from "./text_render.ts";
  * import { Outgoing, WireFormat } from "@crosswire/relay";
  * const out = new Outgoing({ type: "joined", ts: 0, room: "lobby", name: "ann" });
  * const line = out.frame(WireFormat.TextLine)!.data as Uint8Array;
- * if (new TextDecoder().decode(line) !== "[lobby] * ann joined\r\n") {
+ * if (new TextDecoder().decode(line) !== "-!- [lobby] ann joined\r\n") {
  *   throw new Error("unexpected text line");
  * }
  * const json = out.frame(WireFormat.JsonFrame)!.data as string;
@@ -103,7 +104,9 @@ export class Outgoing {
     switch (format) {
       case WireFormat.TextLine: {
         const lines = renderTextLines(event);
-        return lines.length === 0 ? null : bytesFrame(encoder.encode(lines.join("\r\n") + "\r\n"));
+        if (lines.length === 0) return null;
+        // Terminals show invisible characters as nothing, boxes or spaces: drop them.
+        return bytesFrame(encoder.encode(terminalSafe(lines.join("\r\n")) + "\r\n"));
       }
       case WireFormat.JsonLine:
         return bytesFrame(encoder.encode(this.#jsonText() + "\n"));

@@ -129,6 +129,11 @@ export interface WelcomeEvent {
   rooms: string[];
   /** Message of the day, when the relay has one. */
   motd?: string;
+  /**
+   * A secret for taking this name back after the connection drops: the name
+   * is kept for this user for a while, and a `login` with this `reclaim` gets it.
+   */
+  reclaim: string;
   /** The `ref` of the `login` request this answers, echoed back. */
   ref?: string;
 }
@@ -172,6 +177,13 @@ export interface MessageEvent {
   file?: FileInfo;
   /** File bytes; base64 in JSON, the frame payload in binary frames. */
   data?: Uint8Array;
+  /**
+   * The message's position in the room's history, counting up by one, when
+   * the relay keeps history (reserved for it; not sent yet).
+   */
+  offset?: number;
+  /** Names the history behind `offset`; a new epoch means older positions are gone. */
+  epoch?: string;
 }
 
 /**
@@ -356,8 +368,13 @@ export interface PresenceEvent {
 export interface RoomsEvent {
   /** Discriminant: always `"rooms"`. */
   type: "rooms";
-  /** Each room's name and member count, sorted by name. */
+  /**
+   * Rooms and their member counts, sorted by name: one page, after the
+   * request's `after`, at most its `limit` (100 by default and at most).
+   */
   rooms: { name: string; members: number }[];
+  /** Rooms in all; more than listed means there is a next page (ask with `after`). */
+  total: number;
   /** The `ref` of the request this answers, echoed back. */
   ref?: string;
 }
@@ -477,14 +494,14 @@ export type Content =
 /** A decoded, validated client request. */
 export type ClientRequest =
   | { type: "hello"; batch?: boolean; ref?: string }
-  | { type: "login"; name: string; echo?: boolean; ref?: string }
+  | { type: "login"; name: string; echo?: boolean; reclaim?: string; ref?: string }
   | { type: "nick"; name: string; ref?: string }
   | { type: "join"; room: string; ref?: string }
   | { type: "leave"; room: string; ref?: string }
   | { type: "publish"; room: string; content: Content; ref?: string }
   | { type: "direct"; to: string; content: Content; ref?: string }
   | { type: "presence"; room: string; ref?: string }
-  | { type: "rooms"; ref?: string }
+  | { type: "rooms"; limit?: number; after?: string; ref?: string }
   | { type: "ping"; ref?: string }
   | { type: "echo"; on: boolean; ref?: string }
   | { type: "input"; line: string; ref?: string }
@@ -492,6 +509,21 @@ export type ClientRequest =
   | { type: "quit"; ref?: string };
 
 type Fields = Record<string, unknown>;
+
+/** JSON messages longer than this must be files: a few fields and one long base64 string. */
+const LARGE_MESSAGE = 64 * 1024;
+/** Quotes in a large message: a file request has a few dozen; 125,000 keys have 250,000. */
+const MAX_LARGE_QUOTES = 256;
+
+// Parsing a large object with many keys costs far more than its bytes suggest;
+// base64 has no quotes, so counting them finds such objects before parsing.
+function tooManyStrings(json: string): boolean {
+  let quotes = 0;
+  for (let at = json.indexOf('"'); at !== -1; at = json.indexOf('"', at + 1)) {
+    if (++quotes > MAX_LARGE_QUOTES) return true;
+  }
+  return false;
+}
 
 // A request's `ref`, when it is a string of at most 64 characters.
 function refOf(fields: Fields): string | undefined {
@@ -512,6 +544,15 @@ function stringField(fields: Fields, key: string, ref: string | undefined): stri
 function optionalString(fields: Fields, key: string, ref: string | undefined): string | undefined {
   if (!Object.hasOwn(fields, key) || fields[key] === undefined) return undefined;
   return stringField(fields, key, ref);
+}
+
+function optionalInteger(fields: Fields, key: string, ref: string | undefined) {
+  const value = Object.hasOwn(fields, key) ? fields[key] : undefined;
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    fail(`"${key}" must be a whole number`, "bad_message", ref);
+  }
+  return value;
 }
 
 function optionalBoolean(fields: Fields, key: string, ref: string | undefined) {
@@ -552,6 +593,9 @@ function content(fields: Fields, ref: string | undefined): Content {
  * on the error so the reply can carry it.
  */
 export function decodeRequest(json: string): ClientRequest {
+  if (json.length > LARGE_MESSAGE && tooManyStrings(json)) {
+    fail("a message this large must be a file: publish or direct with data");
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -572,15 +616,29 @@ export function decodeRequest(json: string): ClientRequest {
       const batch = optionalBoolean(fields, "batch", ref);
       return withRef(batch === undefined ? { type } : { type, batch });
     }
-    case "rooms":
     case "ping":
     case "help":
     case "quit":
       return withRef({ type });
+    case "rooms": {
+      const limit = optionalInteger(fields, "limit", ref);
+      const after = optionalString(fields, "after", ref);
+      return withRef({
+        type,
+        ...(limit === undefined ? {} : { limit }),
+        ...(after === undefined ? {} : { after }),
+      });
+    }
     case "login": {
       const name = stringField(fields, "name", ref);
       const echo = optionalBoolean(fields, "echo", ref);
-      return withRef(echo === undefined ? { type, name } : { type, name, echo });
+      const reclaim = optionalString(fields, "reclaim", ref);
+      return withRef({
+        type,
+        name,
+        ...(echo === undefined ? {} : { echo }),
+        ...(reclaim === undefined ? {} : { reclaim }),
+      });
     }
     case "nick":
       return withRef({ type, name: stringField(fields, "name", ref) });

@@ -1,4 +1,4 @@
-// Two token buckets per session: one counts messages, one counts bytes.
+// Two token buckets: one counts messages, one counts bytes.
 
 /** Limits for {@link RateLimiter}. */
 export interface RateLimits {
@@ -12,7 +12,7 @@ export interface RateLimits {
   byteBurst: number;
 }
 
-/** Admits or refuses inbound messages by rate. Time comes from the caller. */
+/** Admits or refuses messages by rate. Time comes from the caller. */
 export class RateLimiter {
   #limits: RateLimits;
   #messages: number;
@@ -28,17 +28,53 @@ export class RateLimiter {
 
   /** True when a message of `bytes` may pass now; it is then counted. */
   take(bytes: number, now: number): boolean {
-    const limits = this.#limits;
-    const seconds = Math.max(0, now - this.#last) / 1000;
-    this.#last = now;
-    this.#messages = Math.min(
-      limits.messageBurst,
-      this.#messages + seconds * limits.messagesPerSecond,
-    );
-    this.#bytes = Math.min(limits.byteBurst, this.#bytes + seconds * limits.bytesPerSecond);
+    this.#refill(now);
     if (this.#messages < 1 || this.#bytes < bytes) return false;
     this.#messages -= 1;
     this.#bytes -= bytes;
     return true;
+  }
+
+  /**
+   * Counts `bytes` the peer caused without refusing anything now, such as a
+   * large reply it asked for: later messages wait for the bucket to refill.
+   */
+  charge(bytes: number, now: number): void {
+    this.#refill(now);
+    this.#bytes = Math.max(this.#bytes - bytes, -this.#limits.byteBurst);
+  }
+
+  /**
+   * Allows what `seconds` of the sustained rate would have, on top of a full
+   * bucket: input that queued up while the relay was paused still passes.
+   */
+  credit(seconds: number, now: number): void {
+    this.#refill(now);
+    const limits = this.#limits;
+    this.#messages += seconds * limits.messagesPerSecond;
+    this.#bytes += seconds * limits.bytesPerSecond;
+  }
+
+  /** True when both buckets are full: forgetting this limiter changes nothing. */
+  full(now: number): boolean {
+    this.#refill(now);
+    return this.#messages >= this.#limits.messageBurst && this.#bytes >= this.#limits.byteBurst;
+  }
+
+  #refill(now: number): void {
+    const limits = this.#limits;
+    const seconds = Math.max(0, now - this.#last) / 1000;
+    this.#last = now;
+    if (seconds === 0) return;
+    // A credit may have filled a bucket past its burst; refilling never takes it away.
+    if (this.#messages < limits.messageBurst) {
+      this.#messages = Math.min(
+        limits.messageBurst,
+        this.#messages + seconds * limits.messagesPerSecond,
+      );
+    }
+    if (this.#bytes < limits.byteBurst) {
+      this.#bytes = Math.min(limits.byteBurst, this.#bytes + seconds * limits.bytesPerSecond);
+    }
   }
 }

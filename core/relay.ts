@@ -1,150 +1,40 @@
-// The relay: who is connected, under which name, in which rooms, and what
-// each request does. Transports only move bytes; every decision is made here.
+// The relay: admits connections, turns each request into a decision by one of
+// its parts (users, rooms, messages), and ties them to the engine that shares
+// state with other nodes. Transports only move bytes.
 
-import { overUtf8Limit } from "./_utf8.ts";
+import { then } from "./_maybe.ts";
+import { Admission, Ticket } from "./admission.ts";
+import type { ClusterCounts, Engine, EngineHost, EngineStatus, MaybePromise } from "./engine.ts";
 import { CloseCode, RelayError } from "./errors.ts";
-import { MAX_NAME_LENGTH, nameKey, validateName, validateRoom } from "./names.ts";
+import { type RelayLimits, type RelayOptions, resolveLimits } from "./limits.ts";
+import { MemoryEngine } from "./memory_engine.ts";
+import { Messages } from "./messages.ts";
+import { validateRoom } from "./names.ts";
 import { Outgoing } from "./outgoing.ts";
+import { PauseClock } from "./pause_clock.ts";
 import {
   type ClientRequest,
-  type Content,
-  type DirectEvent,
   type HelloEvent,
-  type MessageEvent,
   PROTOCOL_VERSION,
   type ServerEvent,
   type WelcomeEvent,
 } from "./protocol.ts";
-import { MemoryPubSub, type PubSub } from "./pubsub.ts";
-import { cleanText } from "./sanitize.ts";
-import { type Port, Session, type SessionHost } from "./session.ts";
-import { parseTextLine } from "./text_commands.ts";
+import { Reply } from "./reply.ts";
+import { LOBBY, Rooms } from "./rooms.ts";
+import { type Departure, type Port, Session, type SessionHost } from "./session.ts";
+import { readLine } from "./text_dialogue.ts";
 import { TEXT_HELP } from "./text_render.ts";
+import { Users } from "./users.ts";
+
+export type { RelayLimits, RelayOptions } from "./limits.ts";
+
+export { LOBBY } from "./rooms.ts";
+
+/** Rooms listed in one `rooms` reply, at most. */
+const MAX_ROOMS_LISTED = 100;
 
 /**
- * The room every user is in after login.
- *
- * @example A new user lands in the lobby
- * ```ts
- * import { LOBBY, type Port, Relay } from "@crosswire/relay";
- * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
- * const relay = new Relay();
- * relay.connect(port).receiveText('{"type":"login","name":"ann"}');
- * if (relay.roomList()[0]?.name !== LOBBY) throw new Error("not in the lobby");
- * ```
- */
-export const LOBBY = "lobby";
-
-/**
- * Options for {@link Relay}. Every limit is finite by default.
- *
- * @example Tightening one limit, keeping the other defaults
- * ```ts
- * import { Relay, type RelayOptions } from "@crosswire/relay";
- * const options: RelayOptions = { maxTextBytes: 280, motd: "Welcome!" };
- * const relay = new Relay(options);
- * if (relay.limits.maxTextBytes !== 280 || relay.limits.maxRoomsPerSession !== 32) {
- *   throw new Error("unexpected limits");
- * }
- * ```
- */
-export interface RelayOptions {
-  /** Shown to every user at login. @default undefined */
-  motd?: string;
-  /** Server name announced in `hello`. @default "crosswire" */
-  serverName?: string;
-  /** Longest line a text-mode TCP client may send, in bytes. @default 8192 */
-  maxLineBytes?: number;
-  /** Largest chat text, in bytes of UTF-8. @default 8192 */
-  maxTextBytes?: number;
-  /** Largest shared file, in bytes. @default 1048576 (1 MiB) */
-  maxFileBytes?: number;
-  /**
-   * Largest JSON message (WebSocket text frame, TCP JSON line), in bytes.
-   * @default room for a base64 file of `maxFileBytes` plus 4 KiB
-   */
-  maxFrameBytes?: number;
-  /**
-   * Bytes queued for one session before it is closed as a slow consumer.
-   * @default 8388608 (8 MiB)
-   */
-  maxQueuedBytes?: number;
-  /** Rooms one session may be in at once. @default 32 */
-  maxRoomsPerSession?: number;
-  /** Names listed in one presence reply (the count is always complete). @default 200 */
-  maxPresenceMembers?: number;
-  /**
-   * Rooms larger than this stop announcing joins and leaves to every member
-   * (the user concerned still hears of it; presence stays exact). @default 500
-   */
-  maxAnnouncedRoomSize?: number;
-  /** Rooms that may exist at once. @default 10000 */
-  maxRooms?: number;
-  /** Open connections, logged in or not. @default 10000 */
-  maxConnections?: number;
-  /** Open connections from one remote address. @default 100 */
-  maxConnectionsPerAddress?: number;
-  /**
-   * A client that sends nothing for this long is told and closed; 0 turns it
-   * off. Checked by {@link Relay.sweep}. @default 300000 (5 minutes)
-   */
-  idleTimeoutMs?: number;
-  /** Messages per second one session may send, sustained. @default 20 */
-  rateMessagesPerSecond?: number;
-  /** Messages one session may send in a burst. @default 50 */
-  rateMessageBurst?: number;
-  /** Bytes per second one session may send, sustained. @default 1048576 (1 MiB) */
-  rateBytesPerSecond?: number;
-  /**
-   * Messages dropped for rate within 10 seconds before the session is
-   * disconnected (close 4029). @default 100
-   */
-  rateAbuseLimit?: number;
-  /** Room fan-out backplane. @default new MemoryPubSub() */
-  pubsub?: PubSub;
-  /** Clock, in milliseconds since the epoch. @default Date.now */
-  now?: () => number;
-  /** Called with unexpected errors (bugs), never with client mistakes. @default console.error */
-  onError?: (error: unknown) => void;
-}
-
-/**
- * The limits in force, every field resolved.
- *
- * @example `maxFrameBytes` follows `maxFileBytes` unless set
- * ```ts
- * import { Relay, type RelayLimits } from "@crosswire/relay";
- * const limits: RelayLimits = new Relay({ maxFileBytes: 3000 }).limits;
- * // A base64 file of 3000 bytes (4000 characters) plus 4 KiB for the JSON around it.
- * if (limits.maxFrameBytes !== 4000 + 4096) throw new Error("unexpected frame limit");
- * ```
- */
-export type RelayLimits = Readonly<
-  Required<
-    Pick<
-      RelayOptions,
-      | "maxLineBytes"
-      | "maxTextBytes"
-      | "maxFileBytes"
-      | "maxFrameBytes"
-      | "maxQueuedBytes"
-      | "maxRoomsPerSession"
-      | "maxPresenceMembers"
-      | "maxRooms"
-      | "maxAnnouncedRoomSize"
-      | "maxConnections"
-      | "maxConnectionsPerAddress"
-      | "idleTimeoutMs"
-      | "rateMessagesPerSecond"
-      | "rateMessageBurst"
-      | "rateBytesPerSecond"
-      | "rateAbuseLimit"
-    >
-  >
->;
-
-/**
- * Counts for health checks.
+ * Counts for health checks, on this node.
  *
  * @example A connection counts as a user only after login
  * ```ts
@@ -169,31 +59,32 @@ export interface RelayStats {
   rooms: number;
 }
 
-function resolveLimits(options: RelayOptions): RelayLimits {
-  const maxFileBytes = options.maxFileBytes ?? 1024 * 1024;
-  return {
-    maxLineBytes: options.maxLineBytes ?? 8192,
-    maxTextBytes: options.maxTextBytes ?? 8192,
-    maxFileBytes,
-    maxFrameBytes: options.maxFrameBytes ?? Math.ceil(maxFileBytes / 3) * 4 + 4096,
-    maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
-    maxRoomsPerSession: options.maxRoomsPerSession ?? 32,
-    maxPresenceMembers: options.maxPresenceMembers ?? 200,
-    maxRooms: options.maxRooms ?? 10_000,
-    maxAnnouncedRoomSize: options.maxAnnouncedRoomSize ?? 500,
-    maxConnections: options.maxConnections ?? 10_000,
-    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 100,
-    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
-    rateMessagesPerSecond: options.rateMessagesPerSecond ?? 20,
-    rateMessageBurst: options.rateMessageBurst ?? 50,
-    rateBytesPerSecond: options.rateBytesPerSecond ?? 1024 * 1024,
-    rateAbuseLimit: options.rateAbuseLimit ?? 100,
-  };
+/**
+ * What `/healthz` reports: this node, its backplane, and the cluster.
+ *
+ * @example A single node in memory is healthy
+ * ```ts
+ * import { Relay, type HealthReport } from "@crosswire/relay";
+ * const report: HealthReport = await new Relay().health();
+ * if (report.status !== "ok" || report.backplane !== "memory") throw new Error("unhealthy");
+ * ```
+ */
+export interface HealthReport {
+  /** `ok`, or `degraded` while the backplane is unreachable. */
+  status: "ok" | "degraded";
+  /** The engine: `memory` or `redis`. */
+  backplane: string;
+  /** The engine's state. */
+  state: EngineStatus["state"];
+  /** Why it is degraded, when it is. */
+  detail?: string;
+  /** This node's id. */
+  nodeId: string;
+  /** This node's counts. */
+  node: RelayStats;
+  /** Counts across the cluster; absent when the backplane cannot say. */
+  cluster?: ClusterCounts;
 }
-
-// Commands a text-mode user may type before choosing a name.
-const PRE_LOGIN_COMMANDS = new Set(["nick", "name", "help", "?", "quit", "exit"]);
-const MEDIA_TYPE = /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/;
 
 /**
  * The runtime-agnostic relay: sessions, names, rooms, presence, broadcast and
@@ -214,31 +105,42 @@ const MEDIA_TYPE = /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/;
 export class Relay {
   /** The limits in force. */
   readonly limits: RelayLimits;
+  /** The engine holding names and presence, shared with other nodes. */
+  readonly engine: Engine;
   #options: RelayOptions;
-  #pubsub: PubSub;
   #now: () => number;
+  #clock = new PauseClock();
+  #admission: Admission;
   #sessions = new Set<Session>();
-  #perAddress = new Map<string, number>();
-  #names = new Map<string, Session>();
-  #rooms = new Map<string, Set<Session>>();
-  #idPrefix = Math.random().toString(36).slice(2, 8) + "-";
-  #sequence = 0;
+  #users: Users;
+  #rooms: Rooms;
+  #messages: Messages;
   #closing = false;
-  #host: SessionHost;
+  #sessionHost: SessionHost;
+  #engineHost: EngineHost;
 
   /**
    * Creates a relay with no sessions; it needs no timers of its own.
    *
-   * @param options Limits, message of the day, backplane and clock.
+   * @param options Limits, message of the day, engine and clock.
    */
   constructor(options: RelayOptions = {}) {
     this.#options = options;
-    this.limits = resolveLimits(options);
-    this.#pubsub = options.pubsub ?? new MemoryPubSub();
-    this.#now = options.now ?? Date.now;
+    const limits = this.limits = resolveLimits(options);
+    const now = this.#now = options.now ?? Date.now;
+    const engine = this.engine = options.engine ?? new MemoryEngine({ now });
     const onError = options.onError ?? ((error: unknown) => console.error(error));
-    const limits = this.limits;
-    this.#host = {
+    this.#admission = new Admission(limits);
+    this.#users = new Users(engine, limits.nameGraceMs);
+    this.#rooms = new Rooms({ limits, engine, now, closing: () => this.#closing });
+    this.#messages = new Messages({
+      limits,
+      engine,
+      now,
+      rooms: this.#rooms,
+      users: this.#users,
+    });
+    this.#sessionHost = {
       limits,
       rateLimits: {
         messagesPerSecond: limits.rateMessagesPerSecond,
@@ -247,22 +149,72 @@ export class Relay {
         // One largest message must always fit.
         byteBurst: Math.max(limits.rateBytesPerSecond, limits.maxFrameBytes),
       },
-      now: this.#now,
+      clock: this.#clock,
+      now,
       hello: () => this.#hello(),
       handle: (session, request) => this.#handle(session, request),
       handleLine: (session, line) => this.#handleLine(session, line, undefined),
       reportError: onError,
-      disconnected: (session) => this.#remove(session),
+      disconnected: (session, how) => this.#remove(session, how),
+    };
+    this.#engineHost = {
+      deliver: (envelope) => {
+        switch (envelope.to) {
+          case "room":
+            return this.#rooms.deliver(envelope.room, envelope.event, envelope.except);
+          case "user":
+            this.#users.local(envelope.key)?.send(envelope.event);
+            return;
+          case "all":
+            return this.#tellEveryone(new Outgoing(envelope.event));
+        }
+      },
+      changed: (_status, notice) => {
+        if (notice !== undefined) this.#tellEveryone(new Outgoing(this.#notice(notice)));
+      },
+      nameLost: (id) => {
+        for (const session of this.#sessions) {
+          if (session.id === id && session.state === "ready") void this.#renameAway(session);
+        }
+      },
     };
   }
 
   /**
-   * Registers a new connection. A frame transport is greeted with `hello`;
-   * a line transport is asked for a name.
+   * Starts the engine (connecting to the backplane, when there is one). A
+   * server calls it before accepting connections, then {@link sweep} every
+   * second; a relay on the default in-memory engine works without it.
    */
-  connect(port: Port, info: { remoteAddress?: string } = {}): Session {
-    const address = info.remoteAddress;
-    const session = new Session(this.#host, port, address);
+  start(): Promise<void> {
+    // A server sweeps from now on: a pause from this moment on is noticed.
+    this.#clock.tick(this.#now());
+    return this.engine.start(this.#engineHost);
+  }
+
+  /**
+   * A place for a new connection from `remoteAddress`, or undefined when a
+   * connection limit is reached. Transports call it as soon as a socket is
+   * accepted (before any handshake), hand the ticket to {@link connect} if the
+   * socket becomes a session, and release it when the socket closes.
+   */
+  admit(remoteAddress?: string): Ticket | undefined {
+    if (this.#closing) return undefined;
+    return this.#admission.admit(remoteAddress, this.#now());
+  }
+
+  /**
+   * Registers a new connection. A frame transport is greeted with `hello`;
+   * a line transport is asked for a name. Without a `ticket`, the connection
+   * is admitted here (and refused with `server_busy` over a limit).
+   */
+  connect(port: Port, info: { remoteAddress?: string; ticket?: Ticket } = {}): Session {
+    const address = info.ticket?.address ?? info.remoteAddress;
+    const ticket = info.ticket ?? this.admit(address);
+    const session = new Session(
+      this.#sessionHost,
+      port,
+      ticket ?? new Ticket(undefined, address, this.#now()),
+    );
     if (this.#closing) {
       session.close(
         CloseCode.goingAway,
@@ -271,11 +223,7 @@ export class Relay {
       );
       return session;
     }
-    const fromAddress = address === undefined ? 0 : this.#perAddress.get(address) ?? 0;
-    if (
-      this.#sessions.size >= this.limits.maxConnections ||
-      fromAddress >= this.limits.maxConnectionsPerAddress
-    ) {
+    if (ticket === undefined || ticket.released) {
       session.close(CloseCode.tryAgainLater, "server busy", {
         type: "error",
         code: "server_busy",
@@ -283,7 +231,6 @@ export class Relay {
       });
       return session;
     }
-    if (address !== undefined) this.#perAddress.set(address, fromAddress + 1);
     this.#sessions.add(session);
     if (session.json) session.send(this.#hello());
     else session.send(this.#notice("Welcome to crosswire. What's your name?"));
@@ -291,38 +238,54 @@ export class Relay {
   }
 
   /**
-   * Closes sessions idle longer than `idleTimeoutMs`. Call it on one timer for
-   * the whole relay (the Deno server does, every second), never one per connection.
+   * Closes sessions that stayed idle, unnamed or behind for too long, and
+   * notices when the relay itself was paused. Call it about once a second from
+   * one timer for the whole relay (the Deno server does), never one per connection.
    */
   sweep(): void {
-    const timeout = this.limits.idleTimeoutMs;
-    if (timeout <= 0) return;
     const now = this.#now();
-    for (const session of this.#sessions) {
-      if (now - session.lastActive < timeout) continue;
-      session.close(CloseCode.idleTimeout, "idle timeout", {
-        type: "error",
-        code: "idle_timeout",
-        message: `closed after ${Math.round(timeout / 1000)} seconds without activity`,
-      });
-    }
+    this.#clock.tick(now);
+    for (const session of this.#sessions) session.sweep(now);
+    this.#messages.sweep(now);
   }
 
-  /** Connection, user and room counts. */
+  /** Connection, user and room counts on this node. */
   stats(): RelayStats {
-    return { sessions: this.#sessions.size, users: this.#names.size, rooms: this.#rooms.size };
+    return {
+      sessions: this.#sessions.size,
+      users: this.#users.size,
+      rooms: this.#rooms.size,
+    };
   }
 
-  /** Rooms and their member counts, sorted by name. */
+  /** This node's counts, the backplane's state, and the cluster's counts. */
+  async health(): Promise<HealthReport> {
+    const status = this.engine.status();
+    let cluster: ClusterCounts | undefined;
+    try {
+      cluster = await this.engine.counts();
+    } catch { /* the backplane is away; its state says so */ }
+    return {
+      status: status.state === "up" ? "ok" : "degraded",
+      backplane: status.backplane,
+      state: status.state,
+      ...(status.detail === undefined ? {} : { detail: status.detail }),
+      nodeId: this.engine.node,
+      node: this.stats(),
+      ...(cluster === undefined ? {} : { cluster }),
+    };
+  }
+
+  /** This node's rooms and their member counts, sorted by name. */
   roomList(): { name: string; members: number }[] {
-    return [...this.#rooms].map(([name, members]) => ({ name, members: members.size }))
-      .sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return this.#rooms.list();
   }
 
-  /** Sends a server notice to every logged-in user, encoded once. */
+  /** Sends a server notice to every logged-in user on every node, encoded once here. */
   announce(text: string): void {
-    const message = new Outgoing(this.#notice(text));
-    for (const session of this.#names.values()) session.deliver(message);
+    const event = this.#notice(text);
+    this.#tellEveryone(new Outgoing(event));
+    this.engine.publish({ to: "all", event });
   }
 
   /**
@@ -335,6 +298,10 @@ export class Relay {
     for (const session of [...this.#sessions]) {
       session.close(CloseCode.goingAway, "server shutting down", notice);
     }
+  }
+
+  #tellEveryone(message: Outgoing): void {
+    for (const session of this.#users.sessions()) session.deliver(message);
   }
 
   #hello(): HelloEvent {
@@ -351,296 +318,153 @@ export class Relay {
     return { type: "notice", ts: this.#now(), text };
   }
 
-  #nextId(): string {
-    return this.#idPrefix + (++this.#sequence).toString(36);
-  }
-
   // A text-mode line, or a JSON `input` request: the name before login, then commands.
-  #handleLine(session: Session, line: string, ref: string | undefined): void {
-    if (session.state === "new") {
-      const trimmed = line.trim();
-      if (trimmed === "") return;
-      if (!trimmed.startsWith("/")) return this.#login(session, trimmed, ref, true);
-      const command = /^\/(\S*)/.exec(trimmed)![1]!.toLowerCase();
-      if (!PRE_LOGIN_COMMANDS.has(command)) {
-        throw new RelayError("not_logged_in", "log in first: type your name");
-      }
-      const request = parseTextLine(trimmed, undefined)!;
-      if (request.type === "nick") return this.#login(session, request.name, ref, true);
-      return this.#handle(session, requestWithRef(request, ref));
+  #handleLine(session: Session, line: string, ref: string | undefined): MaybePromise<void> {
+    const intent = readLine(session, line);
+    if (intent === undefined) return;
+    if ("login" in intent) {
+      return this.#login(new Reply(session, ref), intent.login, undefined, true);
     }
-    const request = parseTextLine(line, session.currentRoom);
-    if (request) this.#handle(session, requestWithRef(request, ref));
+    const request = intent.request;
+    return this.#handle(session, ref === undefined ? request : { ...request, ref });
   }
 
-  #handle(session: Session, request: ClientRequest): void {
-    const ref = request.ref;
+  #handle(session: Session, request: ClientRequest): void | Promise<void> {
+    const reply = new Reply(session, request.ref);
     try {
-      this.#dispatch(session, request);
+      const result = this.#dispatch(reply, request);
+      if (result instanceof Promise) return result.catch((error) => reply.fail(error));
     } catch (error) {
-      if (error instanceof RelayError && error.ref === undefined && ref !== undefined) {
-        throw new RelayError(error.code, error.message, { ref, cause: error });
-      }
-      throw error;
+      reply.fail(error);
     }
   }
 
-  #dispatch(session: Session, request: ClientRequest): void {
+  #dispatch(reply: Reply, request: ClientRequest): MaybePromise<void> {
+    const session = reply.session;
     switch (request.type) {
       case "hello":
         if (request.batch !== undefined) session.outbound.batchText = request.batch;
-        return session.send(withRef(this.#hello(), request.ref));
+        return reply.send(this.#hello());
       case "ping":
-        return session.send(withRef({ type: "pong", ts: this.#now() }, request.ref));
+        return reply.send({ type: "pong", ts: this.#now() });
       case "help":
-        return session.send(this.#notice(TEXT_HELP.join("\n")));
+        return reply.send(this.#notice(TEXT_HELP.join("\n")));
       case "quit":
-        return session.close(CloseCode.normal, "bye", this.#notice("Bye!"));
+        return session.close(CloseCode.normal, "bye", this.#notice("Bye!"), "quit");
       case "login":
         if (request.echo !== undefined) session.echo = request.echo;
-        return this.#login(session, request.name, request.ref, false);
+        return this.#login(reply, request.name, request.reclaim, false);
       case "input":
         return this.#handleLine(session, request.line, request.ref);
     }
-    const name = session.name;
-    if (session.state !== "ready" || name === undefined) {
-      throw new RelayError("not_logged_in", "log in first");
-    }
+    if (session.state !== "ready") throw new RelayError("not_logged_in", "log in first");
+    const rooms = this.#rooms;
     switch (request.type) {
       case "nick":
-        return this.#rename(session, name, request.name);
+        return this.#rename(session, request.name);
       case "join":
-        return this.#join(session, validateRoom(request.room), request.ref);
+        return rooms.join(reply, validateRoom(request.room));
       case "leave":
-        return this.#leave(session, this.#memberRoom(session, request.room), "leave");
-      case "publish":
-        return this.#publish(
-          session,
-          name,
-          this.#memberRoom(session, request.room),
-          request.content,
-        );
+        return rooms.leave(session, rooms.memberRoom(session, validateRoom(request.room)), "leave");
+      case "publish": {
+        const room = rooms.memberRoom(session, validateRoom(request.room));
+        return this.#messages.publish(session, room, request.content);
+      }
       case "direct":
-        return this.#direct(session, name, request.to, request.content);
+        return this.#messages.direct(session, request.to, request.content);
       case "presence":
-        return this.#presence(session, validateRoom(request.room), request.ref);
-      case "rooms":
-        return session.send(withRef({ type: "rooms", rooms: this.roomList() }, request.ref));
+        return rooms.presence(reply, validateRoom(request.room));
+      case "rooms": {
+        const limit = Math.min(Math.max(request.limit ?? MAX_ROOMS_LISTED, 1), MAX_ROOMS_LISTED);
+        return then(this.engine.rooms(limit, request.after), (page) => {
+          reply.sendCharged({ type: "rooms", rooms: page.rooms, total: page.total });
+        });
+      }
       case "echo":
         session.echo = request.on;
-        return session.send(this.#notice(`Echo is ${request.on ? "on" : "off"}.`));
+        return reply.send(this.#notice(`Echo is ${request.on ? "on" : "off"}.`));
     }
   }
 
-  #login(session: Session, rawName: string, ref: string | undefined, textMode: boolean): void {
-    if (session.state !== "new") {
-      throw new RelayError("already_logged_in", "you are already logged in; use /nick to rename");
-    }
+  #login(
+    reply: Reply,
+    rawName: string,
+    reclaim: string | undefined,
+    textMode: boolean,
+  ): MaybePromise<void> {
+    const session = reply.session;
+    // A refused name in text mode asks again, as a prompt would.
+    const askAgain = (error: unknown) => {
+      if (!textMode || !(error instanceof RelayError)) throw error;
+      reply.fail(error);
+      session.send(this.#notice("What's your name?"));
+    };
     try {
-      const name = this.#claimName(session, rawName);
-      session.name = name;
-      session.markReady();
-      const others = this.#names.size - 1;
+      const result = then(
+        this.#users.login(session, rawName, reclaim),
+        (loggedIn) => loggedIn ? this.#welcome(reply) : undefined,
+      );
+      return result instanceof Promise ? result.catch(askAgain) : result;
+    } catch (error) {
+      return askAgain(error);
+    }
+  }
+
+  #welcome(reply: Reply): MaybePromise<void> {
+    const session = reply.session;
+    return then(this.engine.counts(), (counts) => {
       const welcome: WelcomeEvent = {
         type: "welcome",
         session: session.id,
-        name,
-        others,
+        name: session.name!,
+        others: Math.max(counts.users - 1, 0),
         rooms: [LOBBY],
+        reclaim: session.reclaim!,
       };
       const motd = this.#options.motd;
-      session.send(withRef(motd === undefined ? welcome : { ...welcome, motd }, ref));
-      this.#join(session, LOBBY, undefined);
-    } catch (error) {
-      if (!textMode || !(error instanceof RelayError)) throw error;
-      session.fail(error);
-      session.send(this.#notice("What's your name?"));
-    }
+      reply.send(motd === undefined ? welcome : { ...welcome, motd });
+      return this.#rooms.join(new Reply(session, undefined), LOBBY);
+    });
   }
 
-  #claimName(session: Session, rawName: string): string {
-    const name = validateName(rawName);
-    const key = nameKey(name);
-    const holder = this.#names.get(key);
-    if (holder !== undefined && holder !== session) {
-      throw new RelayError("name_taken", `the name "${name}" is taken; try another`);
-    }
-    if (session.name !== undefined) this.#names.delete(nameKey(session.name));
-    this.#names.set(key, session);
-    return name;
-  }
-
-  #rename(session: Session, from: string, rawName: string): void {
-    const to = this.#claimName(session, rawName);
-    session.name = to;
-    if (session.rooms.size === 0) {
-      return session.send({ type: "renamed", ts: this.#now(), from, to });
-    }
-    for (const room of session.rooms) {
-      this.#pubsub.publish(room, { type: "renamed", ts: this.#now(), room, from, to });
-    }
-  }
-
-  #memberRoom(session: Session, rawRoom: string): string {
-    const room = validateRoom(rawRoom);
-    if (!session.rooms.has(room)) {
-      throw new RelayError("not_in_room", `you are not in ${room}; /join it first`);
-    }
-    return room;
-  }
-
-  #join(session: Session, room: string, ref: string | undefined): void {
-    if (!session.rooms.has(room)) {
-      if (session.rooms.size >= this.limits.maxRoomsPerSession) {
-        throw new RelayError(
-          "too_many_rooms",
-          `you can be in at most ${this.limits.maxRoomsPerSession} rooms`,
-        );
+  #rename(session: Session, rawName: string): MaybePromise<void> {
+    return then(this.#users.rename(session, rawName), (from) => {
+      const to = session.name!;
+      const ts = this.#now();
+      if (session.rooms.size === 0) return void session.send({ type: "renamed", ts, from, to });
+      for (const room of session.rooms) {
+        this.engine.rename(room, session.id, to);
+        this.#rooms.publish(room, { type: "renamed", ts, room, from, to });
       }
-      let members = this.#rooms.get(room);
-      if (!members) {
-        if (this.#rooms.size >= this.limits.maxRooms) {
-          throw new RelayError("room_limit", "the server has too many rooms; join an existing one");
-        }
-        this.#rooms.set(room, members = new Set());
+    });
+  }
+
+  // Another node's user has this session's name: move it to a free variant.
+  async #renameAway(session: Session): Promise<void> {
+    const base = [...session.name!].slice(0, 29).join("");
+    for (let n = 2; n <= 9; n++) {
+      try {
+        await this.#rename(session, `${base}-${n}`);
+        session.send(this.#notice(
+          `While this server could not reach the others, someone elsewhere took the name ` +
+            `${base}; you are now ${session.name}.`,
+        ));
+        return;
+      } catch (error) {
+        if (!(error instanceof RelayError) || error.code !== "name_taken") break;
       }
-      members.add(session);
-      session.rooms.add(room);
-      this.#pubsub.subscribe(room, session);
-      this.#announce(room, members, {
-        type: "joined",
-        ts: this.#now(),
-        room,
-        name: session.name!,
-      }, session);
     }
-    session.currentRoom = room;
-    this.#presence(session, room, ref);
+    session.close(CloseCode.policyViolation, "name taken", {
+      type: "error",
+      code: "name_taken",
+      message: "someone elsewhere took your name while this server could not reach the others",
+    });
   }
 
-  #leave(session: Session, room: string, reason: "leave" | "disconnect"): void {
-    const members = this.#rooms.get(room);
-    if (reason === "leave" && members) {
-      this.#announce(room, members, {
-        type: "left",
-        ts: this.#now(),
-        room,
-        name: session.name!,
-        reason,
-      }, session);
-    }
-    this.#pubsub.unsubscribe(room, session);
-    session.rooms.delete(room);
-    members?.delete(session);
-    if (members?.size === 0) this.#rooms.delete(room);
-    else if (reason === "disconnect" && !this.#closing && members) {
-      this.#announce(room, members, {
-        type: "left",
-        ts: this.#now(),
-        room,
-        name: session.name!,
-        reason,
-      }, undefined);
-    }
-    if (session.currentRoom === room) session.currentRoom = [...session.rooms].at(-1);
-  }
-
-  // Joins and leaves go to the whole room while it is small enough; in a crowd
-  // they would cost every member a message per arrival (n squared in all), so
-  // only the user concerned hears of it, and presence stays exact.
-  #announce(
-    room: string,
-    members: Set<Session>,
-    event: ServerEvent,
-    self: Session | undefined,
-  ): void {
-    if (members.size <= this.limits.maxAnnouncedRoomSize) this.#pubsub.publish(room, event);
-    else self?.send(event);
-  }
-
-  #presence(session: Session, room: string, ref: string | undefined): void {
-    const members = this.#rooms.get(room) ?? new Set<Session>();
-    const names: string[] = [];
-    for (const member of members) {
-      if (names.length >= this.limits.maxPresenceMembers) break;
-      names.push(member.name!);
-    }
-    session.send(withRef({ type: "presence", room, members: names, count: members.size }, ref));
-  }
-
-  #checkedContent(content: Content): Pick<MessageEvent, "text" | "action" | "file" | "data"> {
-    if (content.kind === "text") {
-      const text = cleanText(content.text, true);
-      if (text.trim() === "") throw new RelayError("empty_message", "there is nothing to send");
-      if (overUtf8Limit(text, this.limits.maxTextBytes)) {
-        throw new RelayError(
-          "too_large",
-          `a message may be at most ${this.limits.maxTextBytes} bytes`,
-        );
-      }
-      return content.action ? { text, action: true } : { text };
-    }
-    if (content.data.length > this.limits.maxFileBytes) {
-      throw new RelayError("too_large", `a file may be at most ${this.limits.maxFileBytes} bytes`);
-    }
-    const baseName = content.name.split(/[\\/]/).at(-1) ?? "";
-    const name = cleanText(baseName).replace(/^\.+/, "").slice(0, 128) || "file";
-    const type = MEDIA_TYPE.test(content.type) ? content.type : "application/octet-stream";
-    return { file: { name, type, size: content.data.length }, data: content.data };
-  }
-
-  #publish(session: Session, from: string, room: string, content: Content): void {
-    const event: MessageEvent = {
-      type: "message",
-      id: this.#nextId(),
-      ts: this.#now(),
-      room,
-      from,
-      ...this.#checkedContent(content),
-    };
-    this.#pubsub.publish(room, event, session.echo ? {} : { except: session.id });
-  }
-
-  #direct(session: Session, from: string, rawTo: string, content: Content): void {
-    if ([...rawTo].length > MAX_NAME_LENGTH) {
-      throw new RelayError("no_such_user", "no user has that name");
-    }
-    const target = this.#names.get(nameKey(rawTo.normalize("NFC")));
-    if (!target?.name) {
-      throw new RelayError("no_such_user", `nobody called "${cleanText(rawTo)}" is online`);
-    }
-    const event: DirectEvent = {
-      type: "direct",
-      id: this.#nextId(),
-      ts: this.#now(),
-      from,
-      to: target.name,
-      ...this.#checkedContent(content),
-    };
-    const message = new Outgoing(event);
-    target.deliver(message);
-    if (target !== session) session.deliver(message);
-  }
-
-  #remove(session: Session): void {
+  #remove(session: Session, how: Departure): void {
+    session.ticket.release();
     if (!this.#sessions.delete(session)) return;
-    const address = session.remoteAddress;
-    if (address !== undefined) {
-      const left = (this.#perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.#perAddress.set(address, left);
-      else this.#perAddress.delete(address);
-    }
-    for (const room of [...session.rooms]) this.#leave(session, room, "disconnect");
-    if (session.name !== undefined && this.#names.get(nameKey(session.name)) === session) {
-      this.#names.delete(nameKey(session.name));
-    }
+    this.#rooms.leaveAll(session);
+    this.#users.release(session, how);
   }
-}
-
-function withRef<T extends ServerEvent>(event: T, ref: string | undefined): T {
-  return ref === undefined ? event : { ...event, ref };
-}
-
-function requestWithRef(request: ClientRequest, ref: string | undefined): ClientRequest {
-  return ref === undefined ? request : { ...request, ref };
 }

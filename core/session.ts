@@ -1,15 +1,18 @@
-// One connection as the core sees it: its state, its outbound queue, and the
-// decoding of what arrives. Decisions about rooms and names live in the relay.
+// One connection as the core sees it: its state, what arrives (admitted by
+// size, then rate, then handled strictly in order), and what waits to go out.
+// Decisions about names and rooms live in the relay's parts.
 
+import type { Ticket } from "./admission.ts";
 import { decodeBinaryFrame } from "./binary_frame.ts";
 import { CloseCode, RelayError } from "./errors.ts";
+import type { RelayLimits } from "./limits.ts";
 import { LineDecoder } from "./line_decoder.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
-import { RateLimiter, type RateLimits } from "./rate_limiter.ts";
 import { Outgoing, WireFormat } from "./outgoing.ts";
-import type { Subscriber } from "./pubsub.ts";
-import { overUtf8Limit } from "./_utf8.ts";
+import type { PauseClock } from "./pause_clock.ts";
 import { binaryRequest, type ClientRequest, decodeRequest, type ServerEvent } from "./protocol.ts";
+import { RateLimiter, type RateLimits } from "./rate_limiter.ts";
+import { overUtf8Limit } from "./_utf8.ts";
 
 /**
  * What a transport gives the relay for each connection: a way to wake its
@@ -48,22 +51,22 @@ export interface Port {
   close(code: number, reason: string): void;
 }
 
+/** How a session ended: the user said goodbye, or the connection dropped. */
+export type Departure = "quit" | "drop";
+
 /** What the relay does for a session; implemented by {@link Relay}. */
 export interface SessionHost {
-  readonly limits: Readonly<{
-    maxLineBytes: number;
-    maxFrameBytes: number;
-    maxFileBytes: number;
-    maxQueuedBytes: number;
-    rateAbuseLimit: number;
-  }>;
+  readonly limits: RelayLimits;
   readonly rateLimits: RateLimits;
+  readonly clock: PauseClock;
   now(): number;
   hello(): ServerEvent;
-  handle(session: Session, request: ClientRequest): void;
-  handleLine(session: Session, line: string): void;
+  /** Handles a decoded request; a returned promise holds back the session's later input. */
+  handle(session: Session, request: ClientRequest): void | Promise<void>;
+  /** Handles a text-mode line, the same way. */
+  handleLine(session: Session, line: string): void | Promise<void>;
   reportError(error: unknown): void;
-  disconnected(session: Session, reason: "leave" | "disconnect"): void;
+  disconnected(session: Session, how: Departure): void;
 }
 
 /**
@@ -84,6 +87,11 @@ export interface SessionHost {
  */
 export type SessionState = "new" | "ready" | "closed";
 
+/** Requests that may wait behind one the backplane is answering. */
+const MAX_WAITING = 256;
+/** Queued output past this many times `maxQueuedBytes` closes a session at once. */
+const HARD_QUEUE_FACTOR = 4;
+
 /**
  * One connected client. A transport feeds it what arrives; the relay manages
  * its names and rooms. Get one from {@link Relay.connect}.
@@ -102,39 +110,55 @@ export type SessionState = "new" | "ready" | "closed";
  * }
  * ```
  */
-export class Session implements Subscriber {
+export class Session {
   /** Unique id of this connection. */
   readonly id: string = crypto.randomUUID();
   /** Frames waiting for the transport. */
   readonly outbound: OutboundQueue = new OutboundQueue();
   /** Remote address as the transport reported it, for limits and logs. */
   readonly remoteAddress: string | undefined;
+  /** The connection's place in the relay's admission counts. */
+  readonly ticket: Ticket;
   /** Logged-in name, or undefined before login. */
   name: string | undefined;
+  /** The secret that lets this user take the name back after a drop. */
+  reclaim: string | undefined;
   /** Rooms joined, oldest first. */
   readonly rooms: Set<string> = new Set();
   /** Where text-mode lines without a command go. */
   currentRoom: string | undefined;
   /** Whether the sender receives its own room messages. */
   echo = false;
+  /** @internal Private messages this user may still receive; made on the first one. */
+  directs: RateLimiter | undefined;
   #state: SessionState = "new";
   #format: WireFormat;
   #port: Port;
   #host: SessionHost;
   #lines: LineDecoder | undefined;
   #linesSeen = 0;
-  #overflowed = false;
+  #loginBytes = 0;
   #rate: RateLimiter;
   #lastActive: number;
+  #pausedAtOpen: number;
+  #pausedAtActive: number;
+  #pausedSeen: number;
   #strikes = 0;
   #strikeWindowStart = 0;
+  #waiting: (string | Uint8Array)[] | undefined;
+  #behindSince: number | undefined;
+  #pausedAtBehind = 0;
+  #takesSeen = 0;
+  #overflowing = false;
 
   /** @internal Created by {@link Relay.connect}. */
-  constructor(host: SessionHost, port: Port, remoteAddress: string | undefined) {
+  constructor(host: SessionHost, port: Port, ticket: Ticket) {
     this.#host = host;
     this.#port = port;
-    this.remoteAddress = remoteAddress;
+    this.ticket = ticket;
+    this.remoteAddress = ticket.address;
     this.#lastActive = host.now();
+    this.#pausedAtOpen = this.#pausedAtActive = this.#pausedSeen = host.clock.pausedMs;
     this.#rate = new RateLimiter(host.rateLimits, this.#lastActive);
     if (port.framing === "lines") {
       this.#format = WireFormat.TextLine;
@@ -161,15 +185,17 @@ export class Session implements Subscriber {
 
   /** @internal Marks the session logged in. */
   markReady(): void {
-    if (this.#state === "new") this.#state = "ready";
+    if (this.#state !== "new") return;
+    this.#state = "ready";
+    this.ticket.loggedIn();
   }
 
   /** Feeds bytes from a stream transport. */
   feed(chunk: Uint8Array): void {
     const lines = this.#lines;
-    if (!lines || this.#state === "closed") return;
+    if (!lines || this.#state === "closed" || !this.#withinLoginBudget(chunk.length)) return;
     const result = lines.push(chunk, (line) => {
-      if (this.#state !== "closed" && this.#admit(line.length)) this.#guard(() => this.#line(line));
+      if (this.#state !== "closed" && this.#admit(line.length)) this.#arrive(line);
     });
     if (result === "too_long") {
       this.#closeWith(
@@ -182,94 +208,151 @@ export class Session implements Subscriber {
 
   /** Feeds one text frame from a message transport. */
   receiveText(text: string): void {
-    if (this.#state === "closed" || !this.#admit(text.length)) return;
-    this.#guard(() => {
-      const max = this.#host.limits.maxFrameBytes;
-      if (overUtf8Limit(text, max)) {
-        throw new RelayError("too_large", `a message may be at most ${max} bytes`, {
+    if (this.#state === "closed" || !this.#withinLoginBudget(text.length)) return;
+    // Size before rate: an oversized frame is refused for its size, whatever the rate.
+    const max = this.#host.limits.maxFrameBytes;
+    if (overUtf8Limit(text, max)) {
+      return this.#closeWith(
+        new RelayError("too_large", `a message may be at most ${max} bytes`, {
           closeCode: CloseCode.tooBig,
-        });
-      }
-      this.#host.handle(this, decodeRequest(text));
-    });
+        }),
+      );
+    }
+    if (this.#admit(text.length)) this.#arrive(text);
   }
 
   /** Feeds one binary frame from a message transport. */
   receiveBinary(frame: Uint8Array): void {
-    if (this.#state === "closed" || !this.#admit(frame.length)) return;
-    this.#guard(() => {
-      if (frame.length > this.#host.limits.maxFileBytes + 4096 + 3) {
-        throw new RelayError(
-          "too_large",
-          `a file may be at most ${this.#host.limits.maxFileBytes} bytes`,
-          {
-            closeCode: CloseCode.tooBig,
-          },
-        );
-      }
-      const { header, payload } = decodeBinaryFrame(frame);
-      this.#host.handle(this, binaryRequest(header, payload));
-    });
+    if (this.#state === "closed" || !this.#withinLoginBudget(frame.length)) return;
+    const maxFile = this.#host.limits.maxFileBytes;
+    if (frame.length > maxFile + 4096 + 3) {
+      return this.#closeWith(
+        new RelayError("too_large", `a file may be at most ${maxFile} bytes`, {
+          closeCode: CloseCode.tooBig,
+        }),
+      );
+    }
+    if (this.#admit(frame.length)) this.#arrive(frame);
   }
 
   /** The transport saw the connection end. Safe to call more than once. */
   disconnect(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    this.#host.disconnected(this, "disconnect");
+    this.#waiting = undefined;
+    this.#host.disconnected(this, "drop");
   }
 
-  /** Queues an already-encoded event. Part of the per-message path: no awaits. */
-  deliver(message: Outgoing): void {
-    if (this.#state === "closed") return;
+  /**
+   * Queues an already-encoded event and returns the bytes queued. Part of the
+   * per-message path: no awaits.
+   */
+  deliver(message: Outgoing): number {
+    if (this.#state === "closed") return 0;
     const frame = message.frame(this.#format);
-    if (frame === null) return;
+    if (frame === null) return 0;
     const queue = this.outbound;
     if (queue.push(frame)) this.#port.wake(queue);
-    if (queue.bytes > this.#host.limits.maxQueuedBytes && !this.#overflowed) {
-      this.#overflowed = true;
+    const soft = this.#host.limits.maxQueuedBytes;
+    if (queue.bytes <= soft) return frame.bytes;
+    // Behind: the queue has stayed over the limit since it was last emptied.
+    if (queue.takes !== this.#takesSeen || this.#behindSince === undefined) {
+      this.#takesSeen = queue.takes;
+      this.#behindSince = this.#host.now();
+      this.#pausedAtBehind = this.#host.clock.pausedMs;
+    }
+    if (queue.bytes > soft * HARD_QUEUE_FACTOR && !this.#overflowing) {
+      this.#overflowing = true;
       // Closing mid-broadcast would reorder notices; finish the fan-out first.
       queueMicrotask(() => this.#slowConsumer());
     }
+    return frame.bytes;
   }
 
-  /** Sends one event (or an already-encoded one) to this session only. */
-  send(event: ServerEvent | Outgoing): void {
-    this.deliver(event instanceof Outgoing ? event : new Outgoing(event));
+  /** Sends one event (or an already-encoded one) to this session only; returns the bytes queued. */
+  send(event: ServerEvent | Outgoing): number {
+    return this.deliver(event instanceof Outgoing ? event : new Outgoing(event));
+  }
+
+  /**
+   * Counts `bytes` of output this session asked for against its byte rate,
+   * so cheap requests with costly replies cannot be repeated at full speed.
+   */
+  charge(bytes: number): void {
+    this.#rate.charge(bytes, this.#host.now());
   }
 
   /** Sends an error event for `error`, closing when the error requires it. */
-  fail(error: unknown): void {
+  fail(error: unknown, ref?: string): void {
     if (error instanceof RelayError) {
       if (error.closeCode !== undefined) return this.#closeWith(error);
-      this.send(errorEvent(error));
+      this.send(errorEvent(error, ref));
       return;
     }
     this.#host.reportError(error);
-    this.send({
+    const event: ServerEvent = {
       type: "error",
       code: "internal_error",
       message: "the server failed to handle that",
-    });
+    };
+    this.send(ref === undefined ? event : { ...event, ref });
   }
 
-  /** Ends the session: queues a last notice, asks the transport to close, and leaves the relay. */
-  close(code: number, reason: string, notice?: ServerEvent | Outgoing): void {
+  /**
+   * Ends the session: queues a last notice, asks the transport to close, and
+   * leaves the relay. `how` is `"quit"` when the user said goodbye.
+   */
+  close(code: number, reason: string, notice?: ServerEvent | Outgoing, how: Departure = "drop") {
     if (this.#state === "closed") return;
     if (notice) this.send(notice);
     this.#state = "closed";
+    this.#waiting = undefined;
     this.#port.close(code, reason);
-    this.#host.disconnected(this, "disconnect");
+    this.#host.disconnected(this, how);
   }
 
-  #closeWith(error: RelayError): void {
-    this.close(error.closeCode ?? CloseCode.policyViolation, error.message, errorEvent(error));
+  /**
+   * @internal Called by the relay's sweep. Closes this session when it has been
+   * idle, unnamed or behind for too long, leaving out time the relay was paused.
+   */
+  sweep(now: number): void {
+    const host = this.#host;
+    const limits = host.limits;
+    const paused = host.clock.pausedMs;
+    if (this.#state === "new") {
+      const age = now - this.ticket.openedAt - (paused - this.#pausedAtOpen);
+      if (age >= limits.loginTimeoutMs) {
+        return this.#closeWith(
+          new RelayError(
+            "login_timeout",
+            `log in within ${Math.round(limits.loginTimeoutMs / 1000)} seconds of connecting`,
+            { closeCode: CloseCode.loginTimeout },
+          ),
+        );
+      }
+    }
+    const idle = now - this.#lastActive - (paused - this.#pausedAtActive);
+    if (limits.idleTimeoutMs > 0 && idle >= limits.idleTimeoutMs) {
+      return this.#closeWith(
+        new RelayError(
+          "idle_timeout",
+          `closed after ${Math.round(limits.idleTimeoutMs / 1000)} seconds without activity`,
+          { closeCode: CloseCode.idleTimeout },
+        ),
+      );
+    }
+    if (this.#behindSince === undefined) return;
+    if (this.outbound.takes !== this.#takesSeen || this.outbound.bytes <= limits.maxQueuedBytes) {
+      this.#behindSince = undefined; // it caught up since
+      return;
+    }
+    const behind = now - this.#behindSince - (paused - this.#pausedAtBehind);
+    if (behind >= limits.slowConsumerMs) this.#slowConsumer();
   }
 
   #slowConsumer(): void {
-    this.#overflowed = false;
-    // The transport may have caught up since the fan-out that overflowed.
-    if (this.#state === "closed" || this.outbound.bytes <= this.#host.limits.maxQueuedBytes) return;
+    this.#overflowing = false;
+    if (this.#state === "closed") return;
     // Its queue is what overflowed, so drop it rather than add to it.
     this.outbound.take();
     this.#closeWith(
@@ -279,16 +362,43 @@ export class Session implements Subscriber {
     );
   }
 
+  #closeWith(error: RelayError): void {
+    this.close(error.closeCode ?? CloseCode.policyViolation, error.message, errorEvent(error));
+  }
+
+  // Before login, a connection may send only a little: enough to log in.
+  #withinLoginBudget(bytes: number): boolean {
+    if (this.#state !== "new") return true;
+    this.#loginBytes += bytes;
+    const max = this.#host.limits.maxLoginBytes;
+    if (this.#loginBytes <= max) return true;
+    this.#closeWith(
+      new RelayError("too_large", `log in first: at most ${max} bytes may be sent before login`, {
+        closeCode: CloseCode.tooBig,
+      }),
+    );
+    return false;
+  }
+
   // Every inbound message passes here: it counts as activity and against the rate limit.
   #admit(bytes: number): boolean {
-    const now = this.#host.now();
+    const host = this.#host;
+    const now = host.now();
+    host.clock.observe(now);
+    const paused = host.clock.pausedMs;
+    if (paused !== this.#pausedSeen) {
+      // Input that waited in the socket while the relay was paused is not a burst.
+      this.#rate.credit((paused - this.#pausedSeen) / 1000, now);
+      this.#pausedSeen = paused;
+    }
     this.#lastActive = now;
+    this.#pausedAtActive = paused;
     if (this.#rate.take(bytes, now)) return true;
     if (now - this.#strikeWindowStart > 10_000) {
       this.#strikeWindowStart = now;
       this.#strikes = 0;
     }
-    const abusive = ++this.#strikes > this.#host.limits.rateAbuseLimit;
+    const abusive = ++this.#strikes > host.limits.rateAbuseLimit;
     this.fail(
       new RelayError(
         "rate_limited",
@@ -301,8 +411,58 @@ export class Session implements Subscriber {
     return false;
   }
 
-  #line(line: string): void {
-    if (this.#state === "closed") return;
+  // Input is handled strictly in arrival order: while a request waits on the
+  // backplane, what arrives after it waits here.
+  #arrive(item: string | Uint8Array): void {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      if (waiting.length < MAX_WAITING) waiting.push(item);
+      else this.fail(new RelayError("rate_limited", "too many requests waiting; slow down"));
+      return;
+    }
+    const pending = this.#process(item);
+    if (pending !== undefined) this.#waitFor(pending);
+  }
+
+  #waitFor(pending: Promise<void>): void {
+    this.#waiting = [];
+    pending.then(() => this.#resume(), (error) => this.fail(error));
+  }
+
+  #resume(): void {
+    const waiting = this.#waiting;
+    if (waiting === undefined) return; // closed meanwhile
+    while (waiting.length > 0 && this.#state !== "closed") {
+      const pending = this.#process(waiting.shift()!);
+      if (pending !== undefined) {
+        pending.then(() => this.#resume(), (error) => this.fail(error));
+        return;
+      }
+    }
+    this.#waiting = undefined;
+  }
+
+  // Decodes and handles one input; a promise means later input must wait for it.
+  #process(item: string | Uint8Array): Promise<void> | undefined {
+    if (this.#state === "closed") return undefined;
+    try {
+      let result: void | Promise<void>;
+      if (typeof item !== "string") {
+        const { header, payload } = decodeBinaryFrame(item);
+        result = this.#host.handle(this, binaryRequest(header, payload));
+      } else if (this.#lines) {
+        result = this.#line(item);
+      } else {
+        result = this.#host.handle(this, decodeRequest(item));
+      }
+      return result instanceof Promise ? result : undefined;
+    } catch (error) {
+      this.fail(error);
+      return undefined;
+    }
+  }
+
+  #line(line: string): void | Promise<void> {
     const first = this.#linesSeen++ === 0;
     if (this.#format === WireFormat.TextLine) {
       if (!first || !line.trimStart().startsWith("{")) return this.#host.handleLine(this, line);
@@ -321,20 +481,12 @@ export class Session implements Subscriber {
       return this.#host.handle(this, request);
     }
     if (line.trim() === "") return;
-    this.#host.handle(this, decodeRequest(line));
-  }
-
-  #guard(work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.fail(error);
-    }
+    return this.#host.handle(this, decodeRequest(line));
   }
 }
 
-function errorEvent(error: RelayError): ServerEvent {
-  return error.ref === undefined
+function errorEvent(error: RelayError, ref = error.ref): ServerEvent {
+  return ref === undefined
     ? { type: "error", code: error.code, message: error.message }
-    : { type: "error", code: error.code, message: error.message, ref: error.ref };
+    : { type: "error", code: error.code, message: error.message, ref };
 }

@@ -4,6 +4,9 @@
 import { RelayError } from "./errors.ts";
 import type { ClientRequest } from "./protocol.ts";
 
+/** Rooms one `/rooms` line lists: a line, not a page. */
+const TEXT_ROOMS = 20;
+
 function splitFirst(rest: string): [string, string] {
   const match = /^(\S+)\s*([\s\S]*)$/.exec(rest);
   return match ? [match[1]!, match[2]!] : ["", ""];
@@ -57,7 +60,9 @@ export function parseTextLine(line: string, current: string | undefined): Client
       return { type: "presence", room: arg || needsRoom(current) };
     case "rooms":
     case "list":
-      return { type: "rooms" };
+      return arg
+        ? { type: "rooms", limit: TEXT_ROOMS, after: arg }
+        : { type: "rooms", limit: TEXT_ROOMS };
     case "me":
       return arg
         ? {

@@ -1,5 +1,6 @@
 // How events look to a telnet or netcat user: plain lines, nothing a terminal obeys.
 
+import { couldMislead } from "./misleading.ts";
 import { cleanText } from "./sanitize.ts";
 import type { FileInfo, ServerEvent } from "./protocol.ts";
 
@@ -11,7 +12,7 @@ export const TEXT_HELP: readonly string[] = [
   "  /leave [ROOM]     leave a room (default: the current one)",
   "  /msg NAME TEXT    send a private message",
   "  /who [ROOM]       list who is in a room",
-  "  /rooms            list rooms and member counts",
+  "  /rooms [AFTER]    list rooms and member counts (those after AFTER)",
   "  /me ACTION        describe an action",
   "  /echo [on|off]    see your own messages or not",
   "  /help             show this help",
@@ -36,7 +37,20 @@ function prefixed(prefix: string, text: string): string[] {
   return cleanText(text, true).split("\n").map((line) => prefix + line);
 }
 
-/** The lines (without line endings) a text-mode user sees for `event`; none for some events. */
+// A name that could pass for someone else's is marked, as the page and the terminal client do.
+function who(name: string): string {
+  return couldMislead(name) ? `${name}(?)` : name;
+}
+
+/** Starts every line in the server's own voice; no user can type a line that starts so. */
+const SERVER = "-!- ";
+
+/**
+ * The lines (without line endings) a text-mode user sees for `event`; none for
+ * some events. Users' words always start with `[room]` or `[private ...]` and
+ * the speaker's name; the server's lines start with `-!-`, so a user cannot
+ * forge a join, a leave or a notice.
+ */
 export function renderTextLines(event: ServerEvent): string[] {
   switch (event.type) {
     case "hello":
@@ -44,48 +58,61 @@ export function renderTextLines(event: ServerEvent): string[] {
     case "welcome": {
       const others = event.others === 1 ? "1 other user" : `${event.others} other users`;
       const lines = [
-        `Welcome, ${event.name}! ${others} online. You are in ${
+        `${SERVER}Welcome, ${who(event.name)}! ${others} online. You are in ${
           event.rooms.join(", ") || "no room"
         }; type /help for commands.`,
       ];
-      if (event.motd) lines.push(...prefixed("* ", event.motd));
+      if (event.motd) lines.push(...prefixed(SERVER, event.motd));
       return lines;
     }
     case "message":
-      if (event.file) return [`[${event.room}] * ${event.from} ${fileNotice(event.file)}`];
+      if (event.file) return [`[${event.room}] * ${who(event.from)} ${fileNotice(event.file)}`];
       return event.action
-        ? prefixed(`[${event.room}] * ${event.from} `, event.text ?? "")
-        : prefixed(`[${event.room}] ${event.from}: `, event.text ?? "");
+        ? prefixed(`[${event.room}] * ${who(event.from)} `, event.text ?? "")
+        : prefixed(`[${event.room}] ${who(event.from)}: `, event.text ?? "");
     case "direct": {
-      const head = `[private ${event.from} -> ${event.to}] `;
+      const head = `[private ${who(event.from)} -> ${who(event.to)}] `;
       if (event.file) return [head + fileNotice(event.file)];
-      return prefixed(event.action ? `${head}* ${event.from} ` : head, event.text ?? "");
+      return prefixed(event.action ? `${head}* ${who(event.from)} ` : head, event.text ?? "");
     }
     case "joined":
-      return [`[${event.room}] * ${event.name} joined`];
+      return [`${SERVER}[${event.room}] ${who(event.name)} joined`];
     case "left":
       return [
-        `[${event.room}] * ${event.name} ${event.reason === "leave" ? "left" : "disconnected"}`,
+        `${SERVER}[${event.room}] ${who(event.name)} ${
+          event.reason === "leave" ? "left" : "disconnected"
+        }`,
       ];
     case "renamed":
-      return [`${event.room ? `[${event.room}] ` : ""}* ${event.from} is now ${event.to}`];
+      return [
+        `${SERVER}${event.room ? `[${event.room}] ` : ""}${who(event.from)} is now ${
+          who(event.to)
+        }`,
+      ];
     case "presence": {
       const more = event.count > event.members.length
         ? ` and ${event.count - event.members.length} more`
         : "";
-      return [`[${event.room}] ${event.count} here: ${event.members.join(", ")}${more}`];
-    }
-    case "rooms":
       return [
-        event.rooms.length === 0
-          ? "No rooms."
-          : `Rooms: ${event.rooms.map((room) => `${room.name} (${room.members})`).join(", ")}`,
+        `${SERVER}[${event.room}] ${event.count} here: ${event.members.map(who).join(", ")}${more}`,
       ];
+    }
+    case "rooms": {
+      if (event.total === 0) return [`${SERVER}No rooms.`];
+      const listed = event.rooms.map((room) => `${room.name} (${room.members})`).join(", ");
+      const rest = event.total - event.rooms.length;
+      const last = event.rooms.at(-1)?.name;
+      return [
+        rest > 0 && last !== undefined
+          ? `${SERVER}Rooms: ${listed} and more; /rooms ${last} lists those after ${last}`
+          : `${SERVER}Rooms: ${listed || "none after that"}`,
+      ];
+    }
     case "pong":
-      return ["pong"];
+      return [`${SERVER}pong`];
     case "notice":
-      return prefixed("* ", event.text);
+      return prefixed(SERVER, event.text);
     case "error":
-      return [`! ${event.code}: ${cleanText(event.message)}`];
+      return [`${SERVER}error ${event.code}: ${cleanText(event.message)}`];
   }
 }

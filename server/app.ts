@@ -4,7 +4,15 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { UpgradeWebSocket, WSContext } from "hono/ws";
-import { CloseCode, type OutboundQueue, type Port, type Relay, type Session } from "../core/mod.ts";
+import {
+  CloseCode,
+  type OutboundQueue,
+  type Port,
+  type Relay,
+  type Session,
+  type Ticket,
+} from "../core/mod.ts";
+import { hostAllowList, originHosts, shownHost } from "./_hosts.ts";
 import { APP_JS, FAVICON_SVG, INDEX_HTML, STYLE_CSS } from "./_web_assets.ts";
 
 /**
@@ -73,11 +81,26 @@ export interface AppOptions {
    */
   remoteAddress?: (request: Request, env: unknown) => string | undefined;
   /**
+   * Reads the admission ticket the server took when it accepted the
+   * request's socket (see {@link Relay.admit}), so the WebSocket session
+   * counts as that socket. Without one, the relay admits the session itself.
+   * @default undefined
+   */
+  ticket?: (request: Request, env: unknown) => Ticket | undefined;
+  /**
    * Browser origins allowed to open a WebSocket besides the server's own
    * (`"*"` allows any). Requests without an Origin header (terminals, servers)
    * are always allowed. @default []
    */
   allowOrigins?: readonly string[];
+  /**
+   * Host names (the request's Host header) answered besides localhost,
+   * `*.localhost`, IP literals and the hosts of `allowOrigins`: `"*"` for
+   * any, `"*.example.com"` for subdomains. Other hosts get 403 `host_denied`:
+   * a page whose domain was rebound to this server's address gets nothing.
+   * @default []
+   */
+  allowedHosts?: readonly string[];
   /**
    * Passed to `upgradeWebSocket` as its options, e.g. Deno's `{ idleTimeout }`.
    * @default undefined
@@ -223,6 +246,23 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
   const started = Date.now();
 
   const allowOrigins = options.allowOrigins ?? [];
+  const hostAllowed = hostAllowList([
+    ...(options.allowedHosts ?? []),
+    ...originHosts(allowOrigins),
+  ]);
+  // Every request, upgrades included: the Host must be one this server answers to.
+  app.use(async (c, next) => {
+    const host = c.req.header("host");
+    if (hostAllowed(host)) return await next();
+    const name = shownHost(host ?? "");
+    return c.json({
+      error: {
+        code: "host_denied",
+        message: `this server does not answer to the host "${name}"; ` +
+          `to allow it, add --allowed-host ${name}`,
+      },
+    }, 403);
+  });
   app.get(
     "/ws",
     async (c, next) => {
@@ -238,21 +278,26 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
       let session: Session | undefined;
       let port: ReturnType<typeof websocketPort> | undefined;
       const remoteAddress = options.remoteAddress?.(c.req.raw, c.env);
+      const ticket = options.ticket?.(c.req.raw, c.env);
       const gone = () => {
         port?.dispose();
         session?.disconnect();
       };
       return {
         onOpen(_event, ws) {
+          // A browser-style socket delivers Blobs, which only read asynchronously.
           const raw = ws.raw as { binaryType?: string } | undefined;
-          if (raw && "binaryType" in raw) raw.binaryType = "arraybuffer";
+          if (raw?.binaryType === "blob") raw.binaryType = "arraybuffer";
           port = websocketPort(ws, () => {
             gone();
             try {
               ws.close(1011, "send failed");
             } catch { /* already closed */ }
           });
-          session = relay.connect(port, remoteAddress === undefined ? {} : { remoteAddress });
+          session = relay.connect(port, {
+            ...(remoteAddress === undefined ? {} : { remoteAddress }),
+            ...(ticket === undefined ? {} : { ticket }),
+          });
         },
         onMessage(event) {
           if (!session) return;
@@ -276,12 +321,12 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
       }, 426),
   );
 
-  app.get("/healthz", (c) =>
-    c.json({
-      status: "ok",
-      ...relay.stats(),
-      uptimeSeconds: Math.round((Date.now() - started) / 1000),
-    }));
+  // 503 while degraded (the backplane is away), so a load balancer looks elsewhere.
+  app.get("/healthz", async (c) => {
+    const report = await relay.health();
+    const uptimeSeconds = Math.round((Date.now() - started) / 1000);
+    return c.json({ ...report, uptimeSeconds }, report.status === "ok" ? 200 : 503);
+  });
 
   // The chat page (web/, built into _web_assets.ts). Its CSP allows only the
   // page's own script and style files: no inline script, no eval, no other hosts.

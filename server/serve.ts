@@ -1,9 +1,14 @@
-// Deno wiring: one Relay, the Hono app on Deno.serve, and the TCP listener.
+// Deno wiring: one Relay, the Hono app on node:http(s) with `ws` for
+// WebSockets, and the TCP listener, every socket on both counted by one gate.
 
-import { upgradeWebSocket } from "hono/deno";
-import { Relay, type RelayOptions } from "../core/mod.ts";
+import { Relay } from "../core/mod.ts";
+import type { RelayOptions } from "../core/mod.ts";
 import { createApp } from "./app.ts";
-import { serveTcp, type TcpServer } from "./tcp.ts";
+import { fdBudget, readFdLimit } from "./_fd_limit.ts";
+import { ConnectionGate } from "./_gate.ts";
+import { plainAddress, serveHttp } from "./_node_http.ts";
+import { type UpgradeEnv, WebSocketHub } from "./_node_websocket.ts";
+import { serveTcpGated, type TcpServer } from "./tcp.ts";
 
 /**
  * Options for {@link startServer}.
@@ -32,7 +37,10 @@ export interface ServerOptions {
   tcpPort?: number | null;
   /** The relay to serve; made from `relay` options when absent. @default new Relay(relay) */
   relayInstance?: Relay;
-  /** Options for the relay this creates. @default {} */
+  /**
+   * Options for the relay this creates. Its `maxConnections` is lowered, when
+   * need be, to what the open-files limit leaves room for. @default {}
+   */
   relay?: RelayOptions;
   /** PEM certificate chain and private key: serve HTTPS/WSS and TLS on TCP. @default undefined */
   tls?: { cert: string; key: string };
@@ -44,6 +52,23 @@ export interface ServerOptions {
    * @default 30
    */
   keepaliveSeconds?: number;
+  /**
+   * Host names the HTTP port answers to besides localhost, `*.localhost`, IP
+   * literals, the bound host name and the hosts of `allowOrigins` (`"*"`
+   * for any; `"*.example.com"` for its subdomains). Guards against DNS rebinding.
+   * @default []
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Seconds from connect (or the end of the previous request) to the end of
+   * an HTTP request head; slower sockets get 408 and are closed.
+   * @default 10
+   */
+  headersTimeoutSeconds?: number;
+  /** Seconds from connect to the end of a whole HTTP request. @default 30 */
+  requestTimeoutSeconds?: number;
+  /** Seconds an HTTP keep-alive connection may sit idle between requests. @default 5 */
+  httpIdleSeconds?: number;
 }
 
 /**
@@ -70,6 +95,26 @@ export interface RunningServer {
   readonly httpAddr: Deno.NetAddr;
   /** The bound TCP address, or undefined when TCP is off. */
   readonly tcpAddr: Deno.NetAddr | undefined;
+  /** Its connection cap, and the open-files limit behind it. */
+  readonly capacity: {
+    /** Connections admitted at most, both ports together. */
+    readonly maxConnections: number;
+    /** True when the open-files limit, not the relay's `maxConnections`, set the cap. */
+    readonly limitedByFileDescriptors: boolean;
+    /**
+     * The open-files limit it runs with (`soft`, `hard`, descriptors `inUse`
+     * at startup, and `raisedFrom` when it raised the soft limit itself);
+     * undefined when it cannot be read (that needs `--allow-ffi`, or /proc).
+     */
+    readonly fileDescriptors:
+      | {
+        readonly soft: number;
+        readonly hard: number;
+        readonly inUse: number;
+        readonly raisedFrom?: number;
+      }
+      | undefined;
+  };
   /**
    * Stops accepting, tells every client (WebSocket close 1001), lets queued
    * output drain for up to `deadlineMs`, then closes what is left.
@@ -77,9 +122,17 @@ export interface RunningServer {
   shutdown(deadlineMs?: number): Promise<void>;
 }
 
+/** How long a WebSocket close handshake may wait for the peer. */
+const CLOSE_HANDSHAKE_MS = 5000;
+
 /**
- * Starts HTTP/WebSocket and TCP listeners for one relay. Throws
- * `Deno.errors.AddrInUse` when a port is taken.
+ * Starts HTTP/WebSocket and TCP listeners for one relay. Every socket on
+ * either port is admitted (or refused: HTTP 503, a `server_busy` line on TCP)
+ * as soon as it is accepted, and counted until it closes, within the relay's
+ * limits and below the process's open-files limit. Throws
+ * `Deno.errors.AddrInUse` when a port is taken, `Deno.errors.NotFound` when
+ * the host name does not resolve, and a RangeError when the open-files limit
+ * leaves no room for connections.
  *
  * @example Start on free ports and stop again
  * ```ts
@@ -90,68 +143,117 @@ export interface RunningServer {
  * await server.shutdown();
  * ```
  */
-export function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const hostname = options.hostname ?? "0.0.0.0";
-  const relay = options.relayInstance ?? new Relay(options.relay);
   const tcpPort = options.tcpPort === undefined ? 4040 : options.tcpPort;
-  // Bind TCP first: if either port is taken, nothing is left half-started.
   const tls = options.tls;
-  const tcpListener = tcpPort === null
-    ? undefined
-    : tls
-    ? Deno.listenTls({ hostname, port: tcpPort, cert: tls.cert, key: tls.key })
-    : Deno.listen({ hostname, port: tcpPort });
-  let tcp: TcpServer | undefined;
-  let http: Deno.HttpServer<Deno.NetAddr>;
+  // Every socket is a file descriptor: admit fewer than the process may open.
+  const fdLimit = readFdLimit();
+  const budget = fdBudget(fdLimit);
+  const owned = options.relayInstance === undefined;
+  const configured = options.relay?.maxConnections ?? 10_000;
+  const relay = options.relayInstance ??
+    new Relay({ ...options.relay, maxConnections: Math.min(configured, budget.maxSockets) });
+  const maxConnections = Math.min(relay.limits.maxConnections, budget.maxSockets);
+  const onError = options.relay?.onError ?? ((error: unknown) => console.error(error));
+  if (owned) await relay.start();
+
+  // Bind TCP first: if either port is taken, nothing is left half-started.
+  let tcpListener: Deno.Listener | undefined;
   try {
-    const app = createApp(relay, {
-      upgradeWebSocket,
-      upgradeOptions: { idleTimeout: options.keepaliveSeconds ?? 30 },
-      allowOrigins: options.allowOrigins ?? [],
-      ...(tcpListener ? { tcpPort: (tcpListener.addr as Deno.NetAddr).port } : {}),
-      remoteAddress: (_request, env) => (env as { remoteAddr?: Deno.NetAddr }).remoteAddr?.hostname,
-    });
-    http = Deno.serve(
-      { hostname, port: options.port ?? 8080, onListen: () => {}, ...(tls ?? {}) },
-      (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }),
-    );
+    tcpListener = tcpPort === null
+      ? undefined
+      : tls
+      ? Deno.listenTls({ hostname, port: tcpPort, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname, port: tcpPort });
   } catch (error) {
-    tcpListener?.close();
+    if (owned) await relay.engine.close();
+    // Deno reports a host name that does not resolve as a plain Error.
+    if (/failed to lookup address/.test((error as Error).message)) {
+      throw new Deno.errors.NotFound(`cannot resolve host "${hostname}"`, { cause: error });
+    }
     throw error;
   }
-  if (tcpListener) tcp = serveTcp(relay, tcpListener);
-  // One timer for the whole relay checks idle sessions.
-  const idle = relay.limits.idleTimeoutMs;
-  const sweeper = idle > 0
-    ? setInterval(() => relay.sweep(), Math.min(1000, Math.max(50, idle / 4)))
-    : undefined;
+  const gate = new ConnectionGate(relay, budget.maxSockets, budget.maxRefusing);
+  const limits = relay.limits;
+  const hub = new WebSocketHub({
+    // One limit for both kinds of frame: the larger; the core holds each kind to its own.
+    maxPayload: Math.max(limits.maxFrameBytes, limits.maxFileBytes + 4099),
+    maxLoginBytes: limits.maxLoginBytes,
+    keepaliveMs: (options.keepaliveSeconds ?? 30) * 1000,
+    closeTimeoutMs: CLOSE_HANDSHAKE_MS,
+    onError,
+  });
+  const app = createApp(relay, {
+    upgradeWebSocket: hub.upgradeWebSocket,
+    allowOrigins: options.allowOrigins ?? [],
+    allowedHosts: [...(options.allowedHosts ?? []), hostname],
+    ...(tcpListener ? { tcpPort: (tcpListener.addr as Deno.NetAddr).port } : {}),
+    remoteAddress: (_request, env) => {
+      const upgrade = env as Partial<UpgradeEnv> | undefined;
+      return upgrade?.remoteAddress ?? plainAddress(upgrade?.incoming?.socket.remoteAddress);
+    },
+    ticket: (_request, env) => (env as Partial<UpgradeEnv> | undefined)?.ticket,
+  });
+  let http;
+  try {
+    http = await serveHttp(app, {
+      hostname,
+      port: options.port ?? 8080,
+      backlog: budget.backlog,
+      tls,
+      timeouts: {
+        headersMs: (options.headersTimeoutSeconds ?? 10) * 1000,
+        requestMs: (options.requestTimeoutSeconds ?? 30) * 1000,
+        keepAliveMs: (options.httpIdleSeconds ?? 5) * 1000,
+      },
+      gate,
+      hub,
+      onError,
+    });
+  } catch (error) {
+    tcpListener?.close();
+    hub.stop();
+    if (owned) await relay.engine.close();
+    throw error;
+  }
+  const tcp: TcpServer | undefined = tcpListener && serveTcpGated(relay, tcpListener, gate);
+  // One timer for the whole relay: idle and login deadlines, slow consumers, pauses.
+  const sweeper = setInterval(() => relay.sweep(), 1000);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (deadlineMs = 3000) =>
     stopping ??= (async () => {
       clearInterval(sweeper);
+      hub.stop();
       tcp?.stop();
+      http.stop();
       relay.close();
-      // WebSocket ports send the notice and their 1001 close in a microtask; let
-      // them run before Deno's shutdown closes the sockets its own way.
-      await Promise.resolve();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<"late">((resolve) =>
         timer = setTimeout(() => resolve("late"), deadlineMs)
       );
-      const drained = Promise.all([http.shutdown(), tcp?.finished]);
+      const drained = Promise.all([http.finished, tcp?.finished]);
       const outcome = await Promise.race([drained, deadline]);
       clearTimeout(timer);
       if (outcome === "late") {
         tcp?.destroyAll();
-        await Promise.all([http.finished, tcp?.finished]);
+        http.destroyAll();
+        await drained;
       }
+      if (owned) await relay.engine.close();
     })();
 
-  return Promise.resolve({
+  return {
     relay,
     httpAddr: http.addr,
     tcpAddr: tcp?.addr,
+    capacity: {
+      maxConnections,
+      limitedByFileDescriptors: budget.maxSockets < relay.limits.maxConnections ||
+        (owned && budget.maxSockets < configured),
+      fileDescriptors: fdLimit,
+    },
     shutdown,
-  });
+  };
 }

@@ -1,7 +1,8 @@
 // Raw TCP for telnet, netcat and the terminal client. This file only moves
 // bytes: framing, modes and limits are the core's.
 
-import type { OutboundQueue, Relay } from "../core/mod.ts";
+import type { OutboundQueue, Relay, Ticket } from "../core/mod.ts";
+import { ConnectionGate } from "./_gate.ts";
 
 /**
  * A running TCP listener attached to a relay.
@@ -37,6 +38,9 @@ const MIN_READ_BYTES = 2 * 1024;
 const MAX_READ_BYTES = 64 * 1024;
 /** How long a closing connection may take to flush before it is cut. */
 const CLOSE_GRACE_MS = 2000;
+/** After a failed accept, wait this long before the next, doubling up to the maximum. */
+const ACCEPT_BACKOFF_MS = 5;
+const MAX_ACCEPT_BACKOFF_MS = 1000;
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length;) {
@@ -44,7 +48,12 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   }
 }
 
-function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): () => void {
+function serveConnection(
+  relay: Relay,
+  conn: Deno.Conn,
+  ticket: Ticket,
+  onClosed: () => void,
+): () => void {
   let writing = false;
   let closeWhenDrained = false;
   let closed = false;
@@ -71,7 +80,6 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
       if (closeWhenDrained) closeConn();
     }
   };
-  const remote = conn.remoteAddr as Deno.NetAddr;
   const session = relay.connect({
     framing: "lines",
     wake: (queue) => {
@@ -83,7 +91,7 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
       // A peer that stopped reading would hold the write (and us) forever.
       grace ??= setTimeout(closeConn, CLOSE_GRACE_MS);
     },
-  }, { remoteAddress: remote.hostname });
+  }, { ticket });
 
   const read = async () => {
     let buffer = new Uint8Array(MIN_READ_BYTES);
@@ -129,21 +137,55 @@ function serveConnection(relay: Relay, conn: Deno.Conn, onClosed: () => void): (
  * ```
  */
 export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
+  return serveTcpGated(relay, listener, new ConnectionGate(relay, Infinity, 64));
+}
+
+/**
+ * {@link serveTcp} with every socket counted by `gate`, which the HTTP port
+ * shares: over a limit, a socket is told `server_busy` (while few are being
+ * told) and closed.
+ */
+export function serveTcpGated(
+  relay: Relay,
+  listener: Deno.Listener,
+  gate: ConnectionGate,
+): TcpServer {
   const open = new Set<{ close: () => void }>();
   let stopped = false;
   let allClosed: (() => void) | undefined;
+  let backoff: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
   const closedOne = (entry: { close: () => void }) => {
     open.delete(entry);
     if (stopped && open.size === 0) allClosed?.();
   };
+  // Out of descriptors (or any other accept error), accepting again at once
+  // would fail again at once: wait, longer each time, until one succeeds.
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const resume = () => {
+        backoff = undefined;
+        resolve();
+      };
+      backoff = { timer: setTimeout(resume, ms), resume };
+    });
   const accepting = (async () => {
+    let delay = 0;
     while (!stopped) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
+        delay = 0;
       } catch (error) {
         if (stopped || error instanceof Deno.errors.BadResource) break;
-        continue; // e.g. a handshake that failed: keep serving the others
+        delay = Math.min(delay === 0 ? ACCEPT_BACKOFF_MS : delay * 2, MAX_ACCEPT_BACKOFF_MS);
+        await pause(delay);
+        continue;
+      }
+      const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+      const ticket = gate.admit(address);
+      if (ticket === undefined) {
+        refuse(relay, conn, gate, address);
+        continue;
       }
       if ("setNoDelay" in conn) {
         const tcp = conn as Deno.TcpConn;
@@ -152,7 +194,10 @@ export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
       }
       const entry = { close: () => {} };
       open.add(entry);
-      entry.close = serveConnection(relay, conn, () => closedOne(entry));
+      entry.close = serveConnection(relay, conn, ticket, () => {
+        gate.closed(ticket);
+        closedOne(entry);
+      });
     }
   })();
   const finished = (async () => {
@@ -167,6 +212,10 @@ export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
     stop() {
       if (stopped) return;
       stopped = true;
+      if (backoff) {
+        clearTimeout(backoff.timer);
+        backoff.resume();
+      }
       try {
         listener.close();
       } catch { /* already closed */ }
@@ -176,4 +225,17 @@ export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
     },
     finished,
   };
+}
+
+// The relay says why (`server_busy`) through a session it closes at once; the
+// socket stays open only while that line is written, and only while few are.
+function refuse(relay: Relay, conn: Deno.Conn, gate: ConnectionGate, address: string): void {
+  const done = gate.refusing();
+  if (done === undefined) {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+    return;
+  }
+  serveConnection(relay, conn, gate.refusedTicket(address), done);
 }

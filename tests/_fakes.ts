@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import {
   decodeBinaryFrame,
+  type Engine,
   type Frame,
+  MemoryEngine,
   type OutboundQueue,
   type Port,
   type Relay,
@@ -141,7 +143,7 @@ export function textUser(relay: Relay, name: string): FakeClient {
   client.type(name + "\r\n");
   const lines = client.lines();
   assert.ok(
-    lines.some((line) => line.startsWith(`Welcome, ${name}!`)),
+    lines.some((line) => line.startsWith(`-!- Welcome, ${name}!`)),
     `login of ${name} failed: ${JSON.stringify(lines)}`,
   );
   return client;
@@ -192,4 +194,50 @@ export function codeOf(work: () => unknown): string {
     return error.code;
   }
   assert.fail("expected a RelayError");
+}
+
+/** An engine whose questions are answered a macrotask later, as a remote store's would be. */
+export interface SlowEngine extends Engine {
+  /** Resolves once every question asked so far (and any asked meanwhile) is answered. */
+  settled(): Promise<void>;
+}
+
+/**
+ * Wraps a {@link MemoryEngine}: changes happen at once, in call order (as a
+ * pipelined connection would apply them), but every answer arrives later.
+ */
+export function slowEngine(): SlowEngine {
+  const memory = new MemoryEngine();
+  let pending = 0;
+  const idle: (() => void)[] = [];
+  const later = <T>(value: T): Promise<T> => {
+    pending++;
+    return new Promise<T>((resolve) =>
+      setTimeout(() => {
+        resolve(value);
+        if (--pending === 0) setTimeout(() => idle.splice(0).forEach((wake) => wake()), 0);
+      }, 0)
+    );
+  };
+  return {
+    node: memory.node,
+    start: (host) => memory.start(host),
+    close: () => memory.close(),
+    status: () => memory.status(),
+    counts: () => later(memory.counts()),
+    subscribe: (room) => memory.subscribe(room),
+    unsubscribe: (room) => memory.unsubscribe(room),
+    publish: () => {},
+    claimName: (key, member, token) => later(memory.claimName(key, member, token)),
+    releaseName: (key, session, hold) => memory.releaseName(key, session, hold),
+    findName: (key) => later(memory.findName(key)),
+    join: (room, member, limit) => later(memory.join(room, member, limit)),
+    leave: (room, session) => later(memory.leave(room, session)),
+    rename: (room, session, name) => memory.rename(room, session, name),
+    presence: (room, limit) => later(memory.presence(room, limit)),
+    rooms: (limit, after) => later(memory.rooms(limit, after)),
+    settled: async () => {
+      while (pending > 0) await new Promise<void>((resolve) => idle.push(resolve));
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // Shared helpers for tests that run the real server on free loopback ports.
 // The line reader here is deliberately independent of core's LineDecoder.
 
+import net from "node:net";
 import { type RunningServer, type ServerOptions, startServer } from "../server/mod.ts";
 import type { RelayOptions } from "../core/mod.ts";
 
@@ -105,6 +106,15 @@ export class TcpLineClient implements AsyncDisposable {
     return new TcpLineClient(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
+  /**
+   * Connects from the loopback source address `from` (such as 127.0.0.9), so
+   * tests can play many clients from many addresses. Only `read`, `write`,
+   * `close` and `closeWrite` work on its `conn`.
+   */
+  static async connectFrom(port: number, from: string): Promise<TcpLineClient> {
+    return new TcpLineClient(await nodeConn(port, from) as unknown as Deno.Conn);
+  }
+
   /** Connects with TLS, trusting the PEM certificate `ca`. */
   static async connectTls(port: number, ca: string): Promise<TcpLineClient> {
     return new TcpLineClient(
@@ -190,6 +200,54 @@ export class TcpLineClient implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// A node:net socket (which can bind a source address; Deno.connect cannot) as
+// much of a Deno.Conn as TcpLineClient uses.
+async function nodeConn(port: number, from: string) {
+  const socket = net.connect({ host: "127.0.0.1", port, localAddress: from });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  socket.on("data", (chunk: Uint8Array) => {
+    chunks.push(new Uint8Array(chunk));
+    notify();
+  });
+  socket.on("close", () => {
+    ended = true;
+    notify();
+  });
+  socket.on("error", () => {});
+  return {
+    async read(buffer: Uint8Array): Promise<number | null> {
+      while (chunks.length === 0 && !ended) await new Promise<void>((resolve) => wake = resolve);
+      const chunk = chunks.shift();
+      if (chunk === undefined) return null;
+      const count = Math.min(chunk.length, buffer.length);
+      buffer.set(chunk.subarray(0, count));
+      if (count < chunk.length) chunks.unshift(chunk.subarray(count));
+      return count;
+    },
+    write(bytes: Uint8Array): Promise<number> {
+      return new Promise((resolve, reject) =>
+        socket.write(bytes, (error) => error ? reject(error) : resolve(bytes.length))
+      );
+    },
+    close(): void {
+      socket.destroy();
+    },
+    closeWrite(): Promise<void> {
+      return new Promise((resolve) => socket.end(resolve));
+    },
+  };
 }
 
 /** What a WebSocket test client received: a parsed JSON event or binary bytes. */
@@ -640,8 +698,12 @@ export async function spawnServer(flags: string[] = []): Promise<SpawnedServer> 
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const startup: string[] = [];
   let pending = "";
+  const wantTcp = !flags.includes("--no-tcp");
+  const started = () =>
+    startup.some((line) => line.includes("WebSocket on")) &&
+    (!wantTcp || startup.some((line) => /(?:TCP|TLS) on /.test(line)));
   const readStartup = async () => {
-    while (startup.length < 2) {
+    while (!started()) {
       const { value, done } = await reader.read();
       if (done) throw new Error(`server exited during startup: ${startup.join(" | ")}`);
       pending += value;

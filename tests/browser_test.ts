@@ -250,7 +250,7 @@ Deno.test({
       await bob.close();
       await ann.locator('#member-list [data-name="bob"]').waitFor({ state: "detached" });
       await ann.locator("#log .line.event", { hasText: "bob disconnected" }).waitFor();
-      await tess.expect("[lobby] * bob disconnected");
+      await tess.expect("-!- [lobby] bob disconnected");
 
       // The server restarts on the same port; the page reconnects by itself,
       // logs in as ann again and rejoins #games.

@@ -191,7 +191,7 @@ Deno.test("cli logs in with --name, says typed lines and prints what others say"
     const status = await cli.status();
     assert.equal(status.code, 0, cli.stderr.text);
     assert.ok(!cli.stdout.text.includes("\x1b"), "no escape codes when piped");
-    await tess.output.waitFor("[lobby] * carl disconnected");
+    await tess.output.waitFor("-!- [lobby] carl disconnected");
   });
 });
 
@@ -265,7 +265,7 @@ Deno.test("cli asks for a name on stdin, and again when it is taken", async () =
     await cli.stdout.waitFor((text) => text.split("Your name: ").length === 3, "a second prompt");
     await cli.type("fresh");
     await cli.stdout.waitFor("Welcome, fresh!");
-    await tess.output.waitFor("[lobby] * fresh joined");
+    await tess.output.waitFor("-!- [lobby] fresh joined");
     await cli.endInput();
     assert.equal((await cli.status()).code, 0);
   });

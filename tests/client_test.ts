@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "../server/mod.ts";
 import type { RelayOptions, RunningServer } from "../mod.ts";
+import { WsJsonClient } from "./_helpers.ts";
 import {
   type ClientEvent,
   type ClientEventOf,
@@ -442,4 +443,23 @@ Deno.test("CrosswireClient notices a server that stops answering within two keep
     conn.close();
   } catch { /* the client's close may have ended it */ }
   listener.close();
+});
+
+Deno.test("connect() with reclaim takes back a name the relay kept after a drop", async () => {
+  await withServer(async (urls) => {
+    const dropped = await WsJsonClient.open(urls.ws);
+    dropped.send({ type: "login", name: "ann" });
+    const { reclaim } = await dropped.expect("welcome");
+    await dropped.close(); // no quit: the connection just ends
+    await waitForSessions(urls.server, 0);
+    const thief = await rejection(connect(urls.tcp, { name: "ann" }));
+    assert.equal(thief.code, "name_taken");
+    const back = await connect(urls.ws, { name: "ann", reclaim });
+    assert.equal(back.name, "ann");
+    await back.close();
+    await waitForSessions(urls.server, 0);
+    const after = await connect(urls.tcp, { name: "ann" });
+    assert.equal(after.name, "ann", "close() says quit: the name is free at once");
+    await after.close();
+  });
 });

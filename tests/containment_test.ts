@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import {
   closeCodeOf,
   eventually,
-  health,
   RawWebSocket,
   startTestServer,
   TcpLineClient,
@@ -13,6 +12,7 @@ import {
   within,
   WsJsonClient,
 } from "./_helpers.ts";
+import { healthz } from "./_server_helpers.ts";
 
 const encoder = new TextEncoder();
 // Enough headroom that the flood below is never rate limited.
@@ -234,9 +234,9 @@ Deno.test("containment: after all of it, /healthz counts match the clients still
   await using webb = await WsJsonClient.login(server.wsUrl, "webb");
   await ann.send("/join games");
   await ann.expect("[games] 1 here: ann");
-  const stats = await health(server.httpPort);
+  const stats = await healthz(server.httpPort);
   assert.deepEqual(
-    [stats.status, stats.sessions, stats.users, stats.rooms],
+    [stats.status, stats.node.sessions, stats.node.users, stats.node.rooms],
     ["ok", 2, 2, 2],
     JSON.stringify(stats),
   );

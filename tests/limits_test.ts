@@ -1,16 +1,19 @@
 import assert from "node:assert/strict";
-import { startTestServer, TcpLineClient, WsJsonClient } from "./_helpers.ts";
+import { RawWebSocket, startTestServer, TcpLineClient, WsJsonClient } from "./_helpers.ts";
 
-Deno.test("Limits: over maxConnections a TCP client gets one busy line and a WebSocket client 1013", async () => {
+Deno.test("Limits: over maxConnections a TCP client gets one busy line and a WebSocket handshake 503", async () => {
   await using server = await startTestServer({ maxConnections: 2 });
   await using ann = await TcpLineClient.login(server.tcpPort, "ann");
   await using bob = await WsJsonClient.login(server.wsUrl, "bob");
   const tcp = await TcpLineClient.connect(server.tcpPort);
   await tcp.expectClosed();
-  assert.deepEqual(tcp.inbox.seen, ["! server_busy: server busy, try again later"]);
-  const ws = await WsJsonClient.open(server.wsUrl);
-  assert.equal((await ws.expect("error")).code, "server_busy");
-  assert.equal((await ws.closed).code, 1013);
+  assert.deepEqual(tcp.inbox.seen, ["-!- error server_busy: server busy, try again later"]);
+  // Refused when its socket is accepted, before any WebSocket exists.
+  await using refused = await RawWebSocket.connect(server.httpPort);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get("connection"), "close");
+  const body = await refused.readBytes(Number(refused.headers.get("content-length")));
+  assert.equal(JSON.parse(new TextDecoder().decode(body)).error.code, "server_busy");
   await tcp.close();
   // The refused ones did not count: a slot frees when someone leaves.
   await ann.close();
@@ -23,7 +26,10 @@ Deno.test("Limits: maxConnectionsPerAddress refuses a second connection from one
   await using server = await startTestServer({ maxConnectionsPerAddress: 1 });
   await using ann = await WsJsonClient.login(server.wsUrl, "ann");
   const second = await TcpLineClient.connect(server.tcpPort);
-  assert.equal(await second.expect("!"), "! server_busy: server busy, try again later");
+  assert.equal(
+    await second.expect("server_busy"),
+    "-!- error server_busy: server busy, try again later",
+  );
   await second.expectClosed();
   await second.close();
   ann.send({ type: "ping" });
@@ -40,9 +46,9 @@ Deno.test("Limits: the rate limit drops excess with an error, then disconnects s
   const ann = await TcpLineClient.login(server.tcpPort, "ann"); // login used 1 of the 5
   await ann.write("m1\nm2\nm3\nm4\nm5\nm6\n");
   for (const n of [1, 2, 3, 4]) assert.equal((await bob.expect("message")).text, `m${n}`);
-  assert.match(await ann.expect("rate_limited"), /^! rate_limited: slow down/);
+  assert.match(await ann.expect("rate_limited"), /^-!- error rate_limited: slow down/);
   await ann.write(Array.from({ length: 20 }, (_, i) => `flood${i}\n`).join(""));
-  assert.match(await ann.expect("too long"), /^! rate_limited: too many messages too fast/);
+  assert.match(await ann.expect("too long"), /^-!- error rate_limited: too many messages too fast/);
   await ann.expectClosed();
   await bob.expect((event) => event.type === "left" && event.name === "ann");
   assert.ok(

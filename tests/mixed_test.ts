@@ -5,9 +5,10 @@ Deno.test("Mixed: a TCP user and a WebSocket user see each other's messages, joi
   await using server = await startTestServer();
   await using tess = await TcpLineClient.login(server.tcpPort, "tess");
   const wes = await WsJsonClient.login(server.wsUrl, "wes");
-  const joined = await tess.expect("[lobby] * wes joined");
-  assert.equal(joined, "[lobby] * wes joined");
+  const joined = await tess.expect("-!- [lobby] wes joined");
+  assert.equal(joined, "-!- [lobby] wes joined");
   wes.send({ type: "join", room: "dev" });
+  await wes.expect((e) => e.type === "presence" && e.room === "dev");
   await tess.send("/join dev");
   assert.equal((await wes.expect((e) => e.type === "joined" && e.name === "tess")).room, "dev");
   await tess.send("hello from telnet");
@@ -29,9 +30,9 @@ Deno.test("Mixed: a TCP user and a WebSocket user see each other's messages, joi
     "back at you",
   );
   wes.send({ type: "leave", room: "dev" });
-  await tess.expect("[dev] * wes left");
+  await tess.expect("-!- [dev] wes left");
   await wes.close();
-  await tess.expect("[lobby] * wes disconnected");
+  await tess.expect("-!- [lobby] wes disconnected");
 });
 
 // Each client sends `perClient` numbered messages; every other client must get
@@ -69,7 +70,7 @@ Deno.test("Mixed: 50 TCP and WebSocket clients exchange messages with nothing lo
     [...received.values()].reduce((sum, list) => sum + list.length, 0);
   // Everyone has joined: wait until the last login was announced to all.
   const lastName = `user${clientCount - 1}`;
-  for (const { client } of tcp) await client.expect(`[lobby] * ${lastName} joined`, WAIT_MS);
+  for (const { client } of tcp) await client.expect(`-!- [lobby] ${lastName} joined`, WAIT_MS);
   const tcpDone = tcp.map(async ({ client, received }) => {
     while (count(received) < expected) {
       const line = await client.expect((line) => line.startsWith("[lobby] user"), 20_000);

@@ -36,7 +36,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     await using wes = await WsJsonClient.login(`ws://127.0.0.1:${http}/ws`, "wes");
     server.child.kill(signal);
     const notice = await tom.expect("shutting down");
-    assert.match(notice, /^\* /, "a notice line");
+    assert.match(notice, /^-!- /, "a server notice line");
     await tom.expectClosed();
     const closed = await within(wes.closed, WAIT_MS, "the WebSocket close");
     assert.equal(closed.code, 1001);
@@ -97,7 +97,22 @@ Deno.test("main.ts: --help lists the flags and exits 0", async () => {
   const status = await server.status(START_MS);
   assert.equal(status.code, 0);
   const help = server.stdout.seen.join("\n");
-  for (const flag of ["--port", "--tcp-port", "--cert", "--key", "--allow-origin", "--keepalive"]) {
+  const flags = [
+    "--port",
+    "--tcp-port",
+    "--cert",
+    "--key",
+    "--allow-origin",
+    "--allowed-host",
+    "--keepalive",
+    "--login-timeout",
+    "--max-pending-per-address",
+    "--max-login-bytes",
+    "--headers-timeout",
+    "--room-rate-bytes",
+    "--name-grace",
+  ];
+  for (const flag of flags) {
     assert.ok(help.includes(flag), `--help mentions ${flag}`);
   }
   assert.deepEqual(server.stderr.seen, []);

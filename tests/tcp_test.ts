@@ -14,17 +14,17 @@ Deno.test("TCP: a telnet user is asked for a name, welcomed with the online coun
   await ann.expect("What's your name?");
   await ann.send("ann");
   await ann.expect("Welcome, ann! 0 other users online.");
-  await ann.expect("* be kind");
-  await ann.expect("[lobby] 1 here: ann");
+  await ann.expect("-!- be kind");
+  await ann.expect("-!- [lobby] 1 here: ann");
   await using bob = await TcpLineClient.login(server.tcpPort, "bob");
   assert.ok(bob.inbox.seen.some((line) => line.includes("Welcome, bob! 1 other user online.")));
-  await ann.expect("[lobby] * bob joined");
+  await ann.expect("-!- [lobby] bob joined");
   await bob.send("hello ann");
   assert.equal(await ann.expect("hello ann"), "[lobby] bob: hello ann");
   await ann.send("/me waves");
   assert.equal(await bob.expect("waves"), "[lobby] * ann waves");
   await ann.close();
-  await bob.expect("[lobby] * ann disconnected");
+  await bob.expect("-!- [lobby] ann disconnected");
 });
 
 Deno.test("TCP: partial lines, many lines per read, and LF, CRLF and CR endings", async () => {
@@ -84,10 +84,10 @@ Deno.test("TCP: an oversized line gets an error line, then the connection closes
   await ann.write("x".repeat(64 * 1024)); // never a newline
   assert.match(
     await ann.expect("line_too_long"),
-    /^! line_too_long: a line may be at most 1024 bytes/,
+    /^-!- error line_too_long: a line may be at most 1024 bytes/,
   );
   await ann.expectClosed();
-  await bob.expect("[lobby] * ann disconnected");
+  await bob.expect("-!- [lobby] ann disconnected");
   await bob.send("still here");
   await using carl = await TcpLineClient.login(server.tcpPort, "carl");
   await bob.send("hi carl");
@@ -100,11 +100,11 @@ Deno.test("TCP: a client gone mid-line is removed and the server keeps serving",
   const ann = await TcpLineClient.login(server.tcpPort, "ann");
   await ann.write("half a mess");
   await ann.close();
-  await bob.expect("[lobby] * ann disconnected");
+  await bob.expect("-!- [lobby] ann disconnected");
   assert.ok(!bob.inbox.seen.some((line) => line.includes("half a mess")));
-  const stats = await health(server.httpPort);
-  assert.equal(stats.users, 1);
-  assert.equal(stats.rooms, 1);
+  const { node } = await health(server.httpPort) as { node: { users: number; rooms: number } };
+  assert.equal(node.users, 1);
+  assert.equal(node.rooms, 1);
 });
 
 Deno.test("TCP: ANSI escapes and control characters never reach another terminal", async () => {
@@ -125,13 +125,13 @@ Deno.test("TCP: a taken name is refused case-insensitively and the user can try 
   await using other = await TcpLineClient.connect(server.tcpPort);
   await other.expect("What's your name?");
   await other.send("ANN");
-  assert.match(await other.expect("!"), /^! name_taken: the name "ANN" is taken/);
+  assert.match(await other.expect("error"), /^-!- error name_taken: the name "ANN" is taken/);
   await other.expect("What's your name?");
   await other.send("has space");
-  await other.expect("! name_invalid");
+  await other.expect("-!- error name_invalid");
   await other.send("annie");
   await other.expect("Welcome, annie!");
-  await ann.expect("[lobby] * annie joined");
+  await ann.expect("-!- [lobby] annie joined");
 });
 
 Deno.test("TCP: rooms, presence, private messages, renames and the room list", async () => {
@@ -139,27 +139,27 @@ Deno.test("TCP: rooms, presence, private messages, renames and the room list", a
   await using ann = await TcpLineClient.login(server.tcpPort, "ann");
   await using bob = await TcpLineClient.login(server.tcpPort, "bob");
   await ann.send("/join #games");
-  await ann.expect("[games] * ann joined");
-  assert.equal(await ann.expect("[games] 1 here"), "[games] 1 here: ann");
+  await ann.expect("-!- [games] ann joined");
+  assert.equal(await ann.expect("-!- [games] 1 here"), "-!- [games] 1 here: ann");
   await ann.send("gg");
   await ann.send("/rooms");
-  assert.equal(await ann.expect("Rooms:"), "Rooms: games (1), lobby (2)");
+  assert.equal(await ann.expect("Rooms:"), "-!- Rooms: games (1), lobby (2)");
   await ann.send("/msg BOB psst");
   assert.equal(await bob.expect("[private"), "[private ann -> bob] psst");
   await ann.expect("[private ann -> bob] psst");
   assert.ok(!bob.inbox.seen.some((line) => line.includes("gg")), "bob is not in games");
   await bob.send("/nick robert");
-  await ann.expect("[lobby] * bob is now robert");
+  await ann.expect("-!- [lobby] bob is now robert");
   await ann.send("/msg bob hello?");
-  await ann.expect("! no_such_user");
+  await ann.expect("-!- error no_such_user");
   await ann.send("/leave games");
-  await ann.expect("[games] * ann left");
+  await ann.expect("-!- [games] ann left");
   await ann.send("/rooms");
-  assert.equal(await ann.expect("Rooms:"), "Rooms: lobby (2)");
+  assert.equal(await ann.expect("Rooms:"), "-!- Rooms: lobby (2)");
   await ann.send("/bogus");
-  await ann.expect("! unknown_command: unknown command /bogus");
+  await ann.expect("-!- error unknown_command: unknown command /bogus");
   await ann.send("/quit");
-  await ann.expect("* Bye!");
+  await ann.expect("-!- Bye!");
   await ann.expectClosed();
 });
 

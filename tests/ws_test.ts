@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeBinaryFrame, encodeBinaryFrame } from "../core/mod.ts";
-import { health, startTestServer, TcpLineClient, WsJsonClient } from "./_helpers.ts";
+import { startTestServer, TcpLineClient, WsJsonClient } from "./_helpers.ts";
+import { healthz } from "./_server_helpers.ts";
 
 Deno.test("HTTP: GET /ws without upgrade headers is 426 with a JSON error", async () => {
   await using server = await startTestServer();
@@ -15,8 +16,13 @@ Deno.test("HTTP: GET /healthz counts sessions and rooms; GET / says how to conne
   await using ann = await WsJsonClient.login(server.wsUrl, "ann");
   await ann.send({ type: "join", room: "games" });
   await ann.expect((event) => event.type === "presence" && event.room === "games");
-  const stats = await health(server.httpPort);
-  assert.deepEqual([stats.status, stats.sessions, stats.users, stats.rooms], ["ok", 1, 1, 2]);
+  const stats = await healthz(server.httpPort);
+  assert.deepEqual([stats.status, stats.node.sessions, stats.node.users, stats.node.rooms], [
+    "ok",
+    1,
+    1,
+    2,
+  ]);
   const index = await (await fetch(`http://127.0.0.1:${server.httpPort}/`)).text();
   assert.match(index, new RegExp(`ws://127\\.0\\.0\\.1:${server.httpPort}/ws`));
   assert.match(index, new RegExp(`telnet 127\\.0\\.0\\.1 ${server.tcpPort}`));

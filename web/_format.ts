@@ -1,4 +1,6 @@
-// Small pure helpers for the chat page: times, sizes, colours, links, backoff.
+// Small pure helpers for the chat page: times, sizes, colours, links, backoff, look-alike names.
+
+import { couldMislead, misleadingReason } from "../core/misleading.ts";
 
 /** `12:03` in the reader's locale. */
 export function formatTime(ts: number): string {
@@ -82,4 +84,20 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 /** Media types shown inline as pictures. SVG is left out: opened on its own it could run script. */
 export function isPreviewableImage(type: string): boolean {
   return /^image\/(png|jpeg|gif|webp|avif|bmp)$/i.test(type);
+}
+
+/**
+ * The warning the page shows on a name that could be mistaken for another (see
+ * `misleadingReason` in core/misleading.ts), or `undefined` for an ordinary name.
+ */
+export function lookalikeWarning(name: string): string | undefined {
+  const reason = misleadingReason(name);
+  return reason === undefined
+    ? undefined
+    : `This name could be mistaken for another. ${reason} Check who it is before you trust it.`;
+}
+
+/** A name in running text: `аnn(?)` when it could mislead, like the terminal client shows it. */
+export function markedName(name: string): string {
+  return couldMislead(name) ? `${name}(?)` : name;
 }

@@ -24,6 +24,8 @@ import {
   formatBytes,
   formatTime,
   isPreviewableImage,
+  lookalikeWarning,
+  markedName,
   splitLinks,
 } from "./_format.ts";
 
@@ -84,6 +86,23 @@ function el<K extends keyof TagMap>(tag: K, className = "", text?: string): TagM
   return element;
 }
 
+/**
+ * A name, as a span with `className`. A name that could be mistaken for another also gets a
+ * dotted underline, a "?" badge after it, and the reason as the tooltip of both.
+ */
+function nameTag(name: string, className: string, text = name): Elem[] {
+  const tag = el("span", className, text);
+  const warning = lookalikeWarning(name);
+  if (warning === undefined) return [tag];
+  tag.classList.toggle("lookalike", true);
+  tag.title = warning;
+  const badge = el("span", "lookalike-badge", "?");
+  badge.title = warning;
+  badge.setAttribute("role", "img");
+  badge.setAttribute("aria-label", warning);
+  return [tag, badge];
+}
+
 function avatar(name: string): Elem {
   const element = el("span", `avatar c${colorSlot(name)}`, [...name][0]?.toUpperCase() ?? "?");
   element.setAttribute("aria-hidden", "true");
@@ -118,6 +137,8 @@ let directory = new Map<string, number>();
 let active: Channel | undefined;
 let client: CrosswireClient | undefined;
 let myName = "";
+/** The secret from our last `welcome` that takes our name back after a drop. */
+let reclaim: string | undefined;
 let attempt = 0;
 let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 let countdown: ReturnType<typeof setInterval> | undefined;
@@ -295,10 +316,9 @@ function addMessage(channel: Channel, item: ChatItem, isPrivate: boolean): void 
   entry.append(avatar(item.from));
   const body = el("div", "body");
   const meta = el("div", "meta");
-  const from = el("span", `from c${colorSlot(item.from)}`, item.from);
-  meta.append(from);
+  meta.append(...nameTag(item.from, `from c${colorSlot(item.from)}`));
   if (isPrivate) {
-    meta.append(el("span", "tag", own ? `private to ${item.to ?? ""}` : "private"));
+    meta.append(el("span", "tag", own ? `private to ${markedName(item.to ?? "")}` : "private"));
   }
   meta.append(timeElement(item.ts));
   body.append(meta);
@@ -306,7 +326,7 @@ function addMessage(channel: Channel, item: ChatItem, isPrivate: boolean): void 
     body.append(fileBody(item.file, item.data, channel));
   } else if (item.action) {
     const line = textBody(item.text ?? "");
-    line.prepend(el("span", `actor c${colorSlot(item.from)}`, `${item.from} `));
+    line.prepend(...nameTag(item.from, `actor c${colorSlot(item.from)}`, `${item.from} `));
     body.append(line);
   } else {
     body.append(textBody(item.text ?? ""));
@@ -390,7 +410,7 @@ function renderHeader(): void {
     ui.input.placeholder = `Message #${channel.name}`;
     ui.dropTarget.textContent = `#${channel.name}`;
   } else {
-    ui.channelTitle.textContent = `@${channel.name}`;
+    ui.channelTitle.replaceChildren(...nameTag(channel.name, "", `@${channel.name}`));
     ui.channelMeta.textContent = "private conversation";
     ui.input.placeholder = `Private message to ${channel.name}`;
     ui.dropTarget.textContent = `@${channel.name}`;
@@ -402,7 +422,11 @@ function channelButton(channel: Channel, label: string, count?: number): Elem {
   const button = el("button", "channel");
   button.type = "button";
   button.dataset.key = channel.key;
-  button.append(el("span", "channel-name", label));
+  button.append(
+    ...(channel.kind === "dm"
+      ? nameTag(channel.name, "channel-name", label)
+      : [el("span", "channel-name", label)]),
+  );
   if (channel.unread > 0) button.append(el("span", "badge unread", String(channel.unread)));
   else if (count !== undefined) button.append(el("span", "badge", String(count)));
   button.addEventListener("click", () => select(channel));
@@ -468,7 +492,7 @@ function memberItem(name: string): Elem {
   const button = el("button", own ? "member own" : "member");
   button.type = "button";
   button.dataset.name = name;
-  button.append(avatar(name), el("span", "member-name", name));
+  button.append(avatar(name), ...nameTag(name, "member-name"));
   if (own) {
     button.append(el("span", "you", "you"));
     button.disabled = true;
@@ -541,7 +565,7 @@ function onEvent(event: ServerEvent): void {
       } else if (!channel.members.includes(event.name)) {
         channel.members.push(event.name);
         channel.count++;
-        note(`${event.name} joined`, "event", channel);
+        note(`${markedName(event.name)} joined`, "event", channel);
       }
       directory.set(event.room, channel.count);
       refresh(channel);
@@ -563,7 +587,7 @@ function onEvent(event: ServerEvent): void {
       channel.count = Math.max(channel.members.length, channel.count - 1);
       directory.set(event.room, channel.count);
       note(
-        event.reason === "disconnect" ? `${event.name} disconnected` : `${event.name} left`,
+        `${markedName(event.name)} ${event.reason === "disconnect" ? "disconnected" : "left"}`,
         "event",
         channel,
       );
@@ -587,7 +611,9 @@ function onEvent(event: ServerEvent): void {
       const channel = channelFor("room", event.room);
       channel.members = channel.members.map((name) => name === event.from ? event.to : name);
       note(
-        mine ? `You are now ${event.to}` : `${event.from} is now ${event.to}`,
+        mine
+          ? `You are now ${markedName(event.to)}`
+          : `${markedName(event.from)} is now ${markedName(event.to)}`,
         "event",
         channel,
       );
@@ -692,6 +718,7 @@ async function login(name: string): Promise<void> {
 
 function attach(next: CrosswireClient): void {
   client = next;
+  reclaim = next.welcome.reclaim;
   quitting = false;
   next.on("*", (event) => {
     if (event.type !== "close") onEvent(event);
@@ -734,10 +761,19 @@ async function reconnect(): Promise<void> {
   const rooms = joinedRooms().map((channel) => channel.name);
   let next: CrosswireClient;
   try {
-    next = await connect(wsUrl(), { name: myName, echo: true, timeoutMs: 8000 });
+    // The reclaim secret takes back our name, which the relay keeps for us after a drop.
+    next = await connect(wsUrl(), {
+      name: myName,
+      echo: true,
+      timeoutMs: 8000,
+      ...(reclaim === undefined ? {} : { reclaim }),
+    });
   } catch (error) {
     if (error instanceof CrosswireClientError && error.code === "name_taken" && attempt === 1) {
-      note(`The server still holds your old session as ${myName}; trying again.`, "notice");
+      note(
+        `The server still holds your name for another session as ${myName}; trying again.`,
+        "notice",
+      );
     }
     scheduleReconnect();
     return;
@@ -866,7 +902,8 @@ function submit(line: string): boolean {
       const room = command.room ?? (channel?.kind === "room" ? channel.name : undefined);
       if (!room) return refuse("usage: /who ROOM");
       client?.presence(room).then(
-        (presence) => note(`${presence.count} in #${room}: ${presence.members.join(", ")}`),
+        (presence) =>
+          note(`${presence.count} in #${room}: ${presence.members.map(markedName).join(", ")}`),
         () => {},
       );
       return true;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  cleanText,
   decodeBinaryFrame,
   type Frame,
   OutboundQueue,
@@ -114,10 +115,10 @@ Deno.test("Outgoing.frame() renders text lines with CRLF and a prefix per line",
 Deno.test("Outgoing.frame() strips ANSI and control characters from text output", () => {
   const evil = "\x1b[2J\x1b[31mred\x1b[0m\x07\r\x9b1m!\u202e";
   assert.equal(rendered({ ...message, text: evil }), "[lobby] ann: red!\r\n");
-  assert.equal(rendered({ type: "notice", ts: 0, text: evil }), "* red!\r\n");
+  assert.equal(rendered({ type: "notice", ts: 0, text: evil }), "-!- red!\r\n");
   assert.equal(
     rendered({ type: "error", code: "bad_message", message: "bad\x1b]0;t\x07\nthing" }),
-    "! bad_message: bad thing\r\n",
+    "-!- error bad_message: bad thing\r\n",
   );
   const file = { name: "x\x1b[8m.png", type: "image/png\x07", size: 2048 };
   assert.equal(
@@ -128,29 +129,33 @@ Deno.test("Outgoing.frame() strips ANSI and control characters from text output"
 
 Deno.test("Outgoing.frame() renders room, presence and status events as text", () => {
   const cases: [ServerEvent, string][] = [
-    [{ type: "joined", ts: 0, room: "r", name: "ann" }, "[r] * ann joined"],
-    [{ type: "left", ts: 0, room: "r", name: "ann", reason: "leave" }, "[r] * ann left"],
+    [{ type: "joined", ts: 0, room: "r", name: "ann" }, "-!- [r] ann joined"],
+    [{ type: "left", ts: 0, room: "r", name: "ann", reason: "leave" }, "-!- [r] ann left"],
     [
       { type: "left", ts: 0, room: "r", name: "ann", reason: "disconnect" },
-      "[r] * ann disconnected",
+      "-!- [r] ann disconnected",
     ],
-    [{ type: "renamed", ts: 0, room: "r", from: "a", to: "b" }, "[r] * a is now b"],
-    [{ type: "renamed", ts: 0, from: "a", to: "b" }, "* a is now b"],
-    [{ type: "presence", room: "r", members: ["a", "b"], count: 2 }, "[r] 2 here: a, b"],
-    [{ type: "presence", room: "r", members: ["a"], count: 3 }, "[r] 3 here: a and 2 more"],
-    [{ type: "rooms", rooms: [] }, "No rooms."],
+    [{ type: "renamed", ts: 0, room: "r", from: "a", to: "b" }, "-!- [r] a is now b"],
+    [{ type: "renamed", ts: 0, from: "a", to: "b" }, "-!- a is now b"],
+    [{ type: "presence", room: "r", members: ["a", "b"], count: 2 }, "-!- [r] 2 here: a, b"],
+    [{ type: "presence", room: "r", members: ["a"], count: 3 }, "-!- [r] 3 here: a and 2 more"],
+    [{ type: "rooms", rooms: [], total: 0 }, "-!- No rooms."],
     [
-      { type: "rooms", rooms: [{ name: "a", members: 1 }, { name: "b", members: 2 }] },
-      "Rooms: a (1), b (2)",
-    ],
-    [{ type: "pong", ts: 0 }, "pong"],
-    [
-      { type: "welcome", session: "s", name: "ann", others: 1, rooms: ["lobby"] },
-      "Welcome, ann! 1 other user online. You are in lobby; type /help for commands.",
+      { type: "rooms", rooms: [{ name: "a", members: 1 }, { name: "b", members: 2 }], total: 2 },
+      "-!- Rooms: a (1), b (2)",
     ],
     [
-      { type: "welcome", session: "s", name: "ann", others: 0, rooms: [] },
-      "Welcome, ann! 0 other users online. You are in no room; type /help for commands.",
+      { type: "rooms", rooms: [{ name: "a", members: 1 }], total: 5 },
+      "-!- Rooms: a (1) and more; /rooms a lists those after a",
+    ],
+    [{ type: "pong", ts: 0 }, "-!- pong"],
+    [
+      { type: "welcome", session: "s", name: "ann", others: 1, rooms: ["lobby"], reclaim: "t" },
+      "-!- Welcome, ann! 1 other user online. You are in lobby; type /help for commands.",
+    ],
+    [
+      { type: "welcome", session: "s", name: "ann", others: 0, rooms: [], reclaim: "t" },
+      "-!- Welcome, ann! 0 other users online. You are in no room; type /help for commands.",
     ],
   ];
   for (const [event, line] of cases) assert.equal(rendered(event), line + "\r\n");
@@ -189,4 +194,29 @@ Deno.test("OutboundQueue.takeMessages() joins text runs when batching, keeps bin
   for (let i = 0; i < 5; i++) queue.push(text(big));
   const frames = queue.takeMessages() as string[];
   assert.deepEqual(frames.map((frame) => frame.split("\n").length), [2, 2, 1]);
+});
+
+Deno.test("Outgoing.frame() keeps invisible characters out of text mode, not out of JSON", () => {
+  const text = "a\u200db\ufe0fc\u00add\u2028e\u200ef\u200bg";
+  const out = new Outgoing({ ...message, text: cleanText(text, true) });
+  assert.equal(
+    new TextDecoder().decode(out.frame(WireFormat.TextLine)!.data as Uint8Array),
+    "[lobby] ann: abcd\r\n[lobby] ann: efg\r\n",
+  );
+  assert.equal(
+    JSON.parse(out.frame(WireFormat.JsonFrame)!.data as string).text,
+    "a\u200db\ufe0fc\u00add\nefg",
+    "JSON keeps the joiners emoji need; bidi marks and zero-width spaces are gone for everyone",
+  );
+});
+
+Deno.test("Outgoing.frame() marks a name that could mislead in text mode", () => {
+  const line = (event: ServerEvent) =>
+    new TextDecoder().decode(new Outgoing(event).frame(WireFormat.TextLine)!.data as Uint8Array);
+  assert.equal(line({ ...message, from: "\u0430nn" }), "[lobby] \u0430nn(?): héllo 😀 中\r\n");
+  assert.equal(line({ ...message, from: "ann" }), "[lobby] ann: héllo 😀 中\r\n");
+  assert.equal(
+    line({ type: "presence", room: "r", members: ["ann", "\u0430nn"], count: 2 }),
+    "-!- [r] 2 here: ann, \u0430nn(?)\r\n",
+  );
 });

@@ -53,7 +53,7 @@ Deno.test("Relay.connect() greets a frames port with hello and its limits", () =
 Deno.test("Relay.connect() asks a lines port for a name in plain text", () => {
   const relay = new Relay();
   const client = new FakeClient(relay, "lines");
-  assert.deepEqual(client.lines(), ["* Welcome to crosswire. What's your name?"]);
+  assert.deepEqual(client.lines(), ["-!- Welcome to crosswire. What's your name?"]);
   assert.deepEqual(relay.stats(), { sessions: 1, users: 0, rooms: 0 });
 });
 
@@ -111,11 +111,11 @@ Deno.test("Relay login in text mode shows the welcome line and lobby presence", 
   bob.lines();
   bob.type("bob\r\n");
   assert.deepEqual(bob.lines(), [
-    "Welcome, bob! 1 other user online. You are in lobby; type /help for commands.",
-    "* line one",
-    "* line two",
-    "[lobby] * bob joined",
-    "[lobby] 2 here: ann, bob",
+    "-!- Welcome, bob! 1 other user online. You are in lobby; type /help for commands.",
+    "-!- line one",
+    "-!- line two",
+    "-!- [lobby] bob joined",
+    "-!- [lobby] 2 here: ann, bob",
   ]);
 });
 
@@ -162,12 +162,12 @@ Deno.test("Relay login in text mode reports name_taken and asks again", () => {
   bob.type("ANN\r\n");
   const lines = bob.lines();
   assert.equal(lines.length, 2);
-  assert.match(lines[0]!, /^! name_taken: /);
-  assert.equal(lines[1], "* What's your name?");
+  assert.match(lines[0]!, /^-!- error name_taken: /);
+  assert.equal(lines[1], "-!- What's your name?");
   bob.type("bad name\n");
-  assert.match(bob.lines()[0]!, /^! name_invalid: /);
+  assert.match(bob.lines()[0]!, /^-!- error name_invalid: /);
   bob.type("/nick bob\n");
-  assert.match(bob.lines()[0]!, /^Welcome, bob! 1 other user online\./);
+  assert.match(bob.lines()[0]!, /^-!- Welcome, bob! 1 other user online\./);
 });
 
 Deno.test("Relay login twice is already_logged_in", () => {
@@ -189,7 +189,7 @@ Deno.test("Relay requests before login are not_logged_in", () => {
   const text = new FakeClient(relay, "lines");
   text.lines();
   text.type("/join games\n");
-  assert.match(text.lines()[0]!, /^! not_logged_in: /);
+  assert.match(text.lines()[0]!, /^-!- error not_logged_in: /);
 });
 
 Deno.test("Relay text commands before login are not_logged_in, not not_in_room", () => {
@@ -200,7 +200,11 @@ Deno.test("Relay text commands before login are not_logged_in, not not_in_room",
     text.type(line + "\n");
     return text.lines()[0]!.split(":")[0];
   });
-  assert.deepEqual(codes, ["! not_logged_in", "! not_logged_in", "! not_logged_in"]);
+  assert.deepEqual(codes, [
+    "-!- error not_logged_in",
+    "-!- error not_logged_in",
+    "-!- error not_logged_in",
+  ]);
 });
 
 // --- rooms -------------------------------------------------------------------
@@ -259,7 +263,7 @@ Deno.test("Relay presence cuts members at maxPresenceMembers but counts everyone
   });
   const eve = textUser(relay, "eve");
   eve.type("/who\n");
-  assert.deepEqual(eve.lines(), ["[lobby] 5 here: ann, bob and 3 more"]);
+  assert.deepEqual(eve.lines(), ["-!- [lobby] 5 here: ann, bob and 3 more"]);
 });
 
 Deno.test("Relay presence of a room nobody is in is empty", () => {
@@ -287,7 +291,7 @@ Deno.test("Relay.roomList() lists rooms sorted by name with member counts", () =
   assertFields(ann.events()[0], { type: "rooms", rooms: expected, ref: "l" });
   const cy = textUser(relay, "cy");
   cy.type("/rooms\n");
-  assert.deepEqual(cy.lines(), ["Rooms: art (1), lobby (3), zoo (2)"]);
+  assert.deepEqual(cy.lines(), ["-!- Rooms: art (1), lobby (3), zoo (2)"]);
 });
 
 Deno.test("Relay leave tells the room and the leaver, and removes an emptied room", () => {
@@ -320,7 +324,7 @@ Deno.test("Relay leave of a room not joined is not_in_room", () => {
   assertFields(errorOf(ann.events()), { code: "not_in_room" });
 });
 
-Deno.test("Relay disconnect tells remaining members, frees the name and empties rooms", () => {
+Deno.test("Relay disconnect tells remaining members, keeps the name a while and empties rooms", () => {
   const relay = new Relay();
   const ann = jsonUser(relay, "ann");
   const bob = jsonUser(relay, "bob");
@@ -334,7 +338,9 @@ Deno.test("Relay disconnect tells remaining members, frees the name and empties 
   assert.deepEqual(relay.stats(), { sessions: 1, users: 1, rooms: 1 });
   assert.equal(bob.session.state, "closed");
   assert.equal(bob.port.closes.length, 0, "the transport closed itself; no close is asked");
-  jsonUser(relay, "BOB");
+  const thief = new FakeClient(relay, "frames");
+  thief.send({ type: "login", name: "BOB" });
+  assertFields(errorOf(thief.events()), { code: "name_taken" });
 });
 
 Deno.test("Relay disconnect in text mode is shown as a notice line", () => {
@@ -343,7 +349,7 @@ Deno.test("Relay disconnect in text mode is shown as a notice line", () => {
   const bob = textUser(relay, "bob");
   ann.lines();
   bob.session.disconnect();
-  assert.deepEqual(ann.lines(), ["[lobby] * bob disconnected"]);
+  assert.deepEqual(ann.lines(), ["-!- [lobby] bob disconnected"]);
 });
 
 Deno.test("Relay nick renames in every room and frees the old name", () => {
@@ -384,7 +390,7 @@ Deno.test("Relay nick in text mode shows who is now who", () => {
   const bob = textUser(relay, "bob");
   ann.lines();
   bob.type("/nick robert\n");
-  assert.deepEqual(ann.lines(), ["[lobby] * bob is now robert"]);
+  assert.deepEqual(ann.lines(), ["-!- [lobby] bob is now robert"]);
 });
 
 // --- room messages -------------------------------------------------------------
@@ -415,9 +421,9 @@ Deno.test("Relay login with echo: true receives its own messages", () => {
   assertFields(ann.events()[0], { type: "message", text: "me too" });
   const bob = textUser(relay, "bob");
   bob.type("/echo\nhello\n");
-  assert.deepEqual(bob.lines(), ["* Echo is on.", "[lobby] bob: hello"]);
+  assert.deepEqual(bob.lines(), ["-!- Echo is on.", "[lobby] bob: hello"]);
   bob.type("/echo off\nquiet\n");
-  assert.deepEqual(bob.lines(), ["* Echo is off."]);
+  assert.deepEqual(bob.lines(), ["-!- Echo is off."]);
 });
 
 Deno.test("Relay publish gives unique ids and timestamps from the injected clock", () => {
@@ -494,7 +500,7 @@ Deno.test("Relay.announce() reaches every logged-in user with one encoding", () 
     ts: 42,
     text: "maintenance at \x1b[5mnoon\x1b[0m",
   });
-  assert.deepEqual(t.lines(), ["* maintenance at noon"]);
+  assert.deepEqual(t.lines(), ["-!- maintenance at noon"]);
   assert.equal(pending.events().length, 0, "not logged in: no announcement");
 });
 
@@ -591,7 +597,7 @@ Deno.test("Relay direct to nobody is no_such_user", () => {
   assertFields(errorOf(ann.events()), { code: "no_such_user" });
   const text = textUser(relay, "tx");
   text.type("/msg ghost hello\n");
-  assert.match(text.lines()[0]!, /^! no_such_user: nobody called "ghost" is online/);
+  assert.match(text.lines()[0]!, /^-!- error no_such_user: nobody called "ghost" is online/);
 });
 
 Deno.test("Relay direct renders as [private from -> to] for text-mode users", () => {
@@ -737,7 +743,7 @@ Deno.test("Session.feed() closes with 1009 on a line over maxLineBytes", () => {
   bob.events();
   ann.type("x".repeat(17));
   assert.deepEqual(ann.port.closes.map((close) => close.code), [CloseCode.tooBig]);
-  assert.match(ann.lines().at(-1)!, /^! line_too_long: /);
+  assert.match(ann.lines().at(-1)!, /^-!- error line_too_long: /);
   assert.equal(ann.session.state, "closed");
   assertFields(bob.events()[0], { type: "left", name: "ann", reason: "disconnect" });
   ann.type("more\n");
@@ -756,9 +762,9 @@ Deno.test("Session.feed() handles several commands in one chunk and a split line
   assertFields(ofType(bob.events(), "presence")[0], { room: "games", members: ["bob"] });
   assert.equal(ann.session.currentRoom, LOBBY);
   assert.deepEqual(ann.lines(), [
-    "[games] * ann joined",
-    "[games] 1 here: ann",
-    "[games] * ann left",
+    "-!- [games] ann joined",
+    "-!- [games] 1 here: ann",
+    "-!- [games] ann left",
   ]);
 });
 
@@ -768,9 +774,9 @@ Deno.test("Relay /quit closes with 1000 after a goodbye", () => {
   const bob = textUser(relay, "bob");
   ann.lines();
   bob.type("/quit\nignored after quit\n");
-  assert.deepEqual(bob.lines(), ["* Bye!"]);
+  assert.deepEqual(bob.lines(), ["-!- Bye!"]);
   assert.deepEqual(bob.port.closes, [{ code: CloseCode.normal, reason: "bye" }]);
-  assert.deepEqual(ann.lines(), ["[lobby] * bob disconnected"]);
+  assert.deepEqual(ann.lines(), ["-!- [lobby] bob disconnected"]);
   const early = new FakeClient(relay, "lines");
   early.type("/quit\n");
   assert.equal(early.port.closes[0]?.code, CloseCode.normal);
@@ -781,9 +787,9 @@ Deno.test("Relay text commands report unknown commands and usage errors", () => 
   const ann = textUser(relay, "ann");
   ann.type("/frobnicate\n/msg bob\n/help\n");
   const lines = ann.lines();
-  assert.match(lines[0]!, /^! unknown_command: unknown command \/frobnicate/);
-  assert.match(lines[1]!, /^! bad_message: usage: \/msg NAME TEXT/);
-  assert.equal(lines[2], "* Commands:");
+  assert.match(lines[0]!, /^-!- error unknown_command: unknown command \/frobnicate/);
+  assert.match(lines[1]!, /^-!- error bad_message: usage: \/msg NAME TEXT/);
+  assert.equal(lines[2], "-!- Commands:");
   assert.ok(lines.length > 5);
 });
 
@@ -792,8 +798,8 @@ Deno.test("Relay plain text with no current room is not_in_room", () => {
   const ann = textUser(relay, "ann");
   ann.type("/leave\nhello?\n");
   const lines = ann.lines();
-  assert.equal(lines[0], "[lobby] * ann left");
-  assert.match(lines[1]!, /^! not_in_room: /);
+  assert.equal(lines[0], "-!- [lobby] ann left");
+  assert.match(lines[1]!, /^-!- error not_in_room: /);
 });
 
 // --- files ---------------------------------------------------------------------
@@ -930,14 +936,14 @@ Deno.test("Session.receiveText() closes with 1009 on a frame over maxFrameBytes"
 
 // --- slow consumers and shutdown ----------------------------------------------------
 
-Deno.test("Relay closes a slow consumer with 4008 and others keep receiving", async () => {
+Deno.test("Relay closes a consumer four times over maxQueuedBytes at once; others keep receiving", async () => {
   const relay = new Relay({ maxQueuedBytes: 1000 });
   const ann = jsonUser(relay, "ann");
   const bob = jsonUser(relay, "bob");
   const slow = jsonUser(relay, "slow");
   const text = "x".repeat(100);
   let sent = 0;
-  while (slow.session.outbound.bytes <= 1000) {
+  while (slow.session.outbound.bytes <= 4000) {
     ann.send({ type: "publish", room: LOBBY, text });
     bob.frames.push(...bob.session.outbound.take()); // bob keeps up, slow does not
     sent++;
@@ -969,7 +975,7 @@ Deno.test("Relay.close() sends a notice, closes every port with 1001 and refuses
   drain(ann, bob, pending);
   relay.close("going down");
   assert.deepEqual(ann.events(), [{ type: "notice", ts: 3, text: "going down" }]);
-  assert.deepEqual(bob.lines(), ["* going down"], "no disconnect notices during shutdown");
+  assert.deepEqual(bob.lines(), ["-!- going down"], "no disconnect notices during shutdown");
   assert.deepEqual(pending.events(), [{ type: "notice", ts: 3, text: "going down" }]);
   for (const client of [ann, bob, pending]) {
     assert.deepEqual(client.port.closes, [{

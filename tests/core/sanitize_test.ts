@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { cleanText } from "../../core/mod.ts";
+import { terminalSafe } from "../../core/sanitize.ts";
 
 Deno.test("cleanText() leaves ordinary text alone", () => {
   for (const text of ["hello", "Zoë says ¡hola! 中文 😀", "a -> b [x] {y} \\ ~"]) {
@@ -51,4 +52,50 @@ Deno.test("cleanText() output never contains a control character", () => {
   // deno-lint-ignore no-control-regex
   assert.doesNotMatch(cleanText(nasty + "tail"), /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
   assert.ok(cleanText(nasty + "tail").endsWith("tail"));
+});
+
+Deno.test("cleanText() removes bidi marks, zero-width spaces and invisible operators", () => {
+  assert.equal(cleanText("a\u200eb\u200fc\u061cd"), "abcd"); // LRM, RLM, ALM
+  assert.equal(cleanText("zero\u200bwidth"), "zerowidth");
+  assert.equal(cleanText("word\u2060joiner"), "wordjoiner");
+  assert.equal(cleanText("x\u2061y\u2062z\u2063w\u2064v"), "xyzwv");
+  assert.equal(cleanText("\ufeffbom"), "bom");
+  assert.equal(cleanText("a\u206ab\u206fc"), "abc"); // deprecated format controls
+  assert.equal(cleanText("shown\ufff9hidden\ufffatext\ufffb"), "shownhiddentext");
+});
+
+Deno.test("cleanText() turns line and paragraph separators into newlines or spaces", () => {
+  assert.equal(cleanText("one\u2028two\u2029three", true), "one\ntwo\nthree");
+  assert.equal(cleanText("one\u2028two\u2029three"), "one two three");
+});
+
+Deno.test("cleanText() keeps joiners and variation selectors that emoji and scripts need", () => {
+  const family = "\u{1f468}\u200d\u{1f469}\u200d\u{1f467}";
+  const heart = "\u2764\ufe0f";
+  const persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"; // ZWNJ
+  assert.equal(cleanText(`${family}\u200b${heart}\u200e${persian}`), family + heart + persian);
+});
+
+Deno.test("cleanText() output never contains a bidi mark or an invisible format character", () => {
+  const nasty = "\u061c\u200b\u200e\u200f\u2028\u2029\u2060\u2061\u2062\u2063\u2064\ufeff";
+  const pattern = /[\u061c\u200b\u200e\u200f\u2028\u2029\u2060-\u2064\ufeff]/;
+  assert.doesNotMatch(cleanText(nasty + "tail"), pattern);
+  assert.doesNotMatch(cleanText(nasty + "tail", true), pattern);
+  assert.ok(cleanText(nasty + "tail").endsWith("tail"));
+});
+
+Deno.test("terminalSafe() removes every default-ignorable character", () => {
+  assert.equal(terminalSafe("plain text 😀"), "plain text 😀");
+  assert.equal(terminalSafe("\u2764\ufe0f"), "\u2764"); // variation selector
+  assert.equal(terminalSafe("\u{1f468}\u200d\u{1f469}"), "\u{1f468}\u{1f469}"); // ZWJ
+  assert.equal(terminalSafe("a\u200cb"), "ab"); // ZWNJ
+  assert.equal(terminalSafe("soft\u00adhyphen"), "softhyphen");
+  assert.equal(terminalSafe("\u3164\u115f\u1160\uffa0x"), "x"); // Hangul fillers
+  assert.equal(terminalSafe("c\u034fg\u180bj"), "cgj"); // CGJ, Mongolian selector
+  assert.equal(terminalSafe("tag\u{e0041}\u{e007f}"), "tag");
+  assert.equal(terminalSafe("\u200ertl\u200f"), "rtl");
+  assert.doesNotMatch(
+    terminalSafe("\u00ad\u034f\u061c\u115f\u17b4\u180e\u200b\u2060\u3164\ufe00\ufeff\u{1d173}"),
+    /\p{Default_Ignorable_Code_Point}/u,
+  );
 });

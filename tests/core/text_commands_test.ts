@@ -66,8 +66,9 @@ Deno.test("parseTextLine() parses /msg and /m with the text kept whole", () => {
 Deno.test("parseTextLine() parses /who, /rooms and /list", () => {
   assert.deepEqual(parseTextLine("/who", "games"), { type: "presence", room: "games" });
   assert.deepEqual(parseTextLine("/who lobby", undefined), { type: "presence", room: "lobby" });
-  assert.deepEqual(parseTextLine("/rooms", undefined), { type: "rooms" });
-  assert.deepEqual(parseTextLine("/list", undefined), { type: "rooms" });
+  assert.deepEqual(parseTextLine("/rooms", undefined), { type: "rooms", limit: 20 });
+  assert.deepEqual(parseTextLine("/list", undefined), { type: "rooms", limit: 20 });
+  assert.deepEqual(parseTextLine("/rooms m", undefined), { type: "rooms", limit: 20, after: "m" });
 });
 
 Deno.test("parseTextLine() parses /me as an action in the current room", () => {

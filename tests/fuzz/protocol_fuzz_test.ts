@@ -52,14 +52,14 @@ function expectResultOrRelayError<T>(
 
 const FIELDS: Record<ClientRequest["type"], { required: string[]; optional: string[] }> = {
   hello: { required: [], optional: [] },
-  login: { required: ["name"], optional: ["echo"] },
+  login: { required: ["name"], optional: ["echo", "reclaim"] },
   nick: { required: ["name"], optional: [] },
   join: { required: ["room"], optional: [] },
   leave: { required: ["room"], optional: [] },
   publish: { required: ["room", "content"], optional: [] },
   direct: { required: ["to", "content"], optional: [] },
   presence: { required: ["room"], optional: [] },
-  rooms: { required: [], optional: [] },
+  rooms: { required: [], optional: ["limit", "after"] },
   ping: { required: [], optional: [] },
   echo: { required: ["on"], optional: [] },
   input: { required: ["line"], optional: [] },
@@ -67,7 +67,7 @@ const FIELDS: Record<ClientRequest["type"], { required: string[]; optional: stri
   quit: { required: [], optional: [] },
 };
 
-const STRING_FIELDS = new Set(["name", "room", "to", "line"]);
+const STRING_FIELDS = new Set(["name", "room", "to", "line", "reclaim", "after"]);
 
 /** A decoded request has exactly the fields its type allows, each of the right type. */
 function assertWellTyped(request: unknown): asserts request is ClientRequest {
@@ -94,6 +94,7 @@ function assertWellTyped(request: unknown): asserts request is ClientRequest {
     const value = fields[key];
     if (STRING_FIELDS.has(key)) assert.equal(typeof value, "string", `${type}.${key}`);
     if (key === "echo" || key === "on") assert.equal(typeof value, "boolean", `${type}.${key}`);
+    if (key === "limit") assert.ok(Number.isSafeInteger(value), `${type}.${key}`);
   }
   if (Object.hasOwn(fields, "content")) {
     const content = fields.content as Record<string, unknown>;

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeBinaryFrame } from "../../core/binary_frame.ts";
 import type { Frame } from "../../core/outgoing.ts";
+import { nameKey } from "../../core/names.ts";
 import { Relay } from "../../core/relay.ts";
 import { cleanText } from "../../core/sanitize.ts";
 import type { Port, Session } from "../../core/session.ts";
@@ -39,6 +40,7 @@ const NAMES = [
   "\x1b[2J",
   "ze\u200bro",
   "hello", // also a text line, so a text user's first "hello" logs in as hello
+  "\u0430nn", // Cyrillic a: looks like ann, so it has ann's key
 ] as const;
 
 const ROOMS = [
@@ -197,7 +199,7 @@ function validRoom(raw: string): string | undefined {
   return validName(raw.startsWith("#") ? raw.slice(1) : raw);
 }
 
-const key = (name: string) => name.toLowerCase();
+const key = (name: string) => nameKey(name);
 const utf8Length = (text: string) => new TextEncoder().encode(text).length;
 
 type Received = Record<string, unknown>;
@@ -242,6 +244,8 @@ class World {
   clock = 1_700_000_000_000;
   /** Whether the step's outcome may include message or direct events the model did not predict. */
   unpredictable = false;
+  /** Names kept for users whose connections dropped: key to the clock time the hold ends. */
+  holds = new Map<string, number>();
 
   constructor(limits: World["limits"]) {
     this.limits = limits;
@@ -312,14 +316,19 @@ class World {
     return this.live().find((c) => c.name !== undefined && key(c.name) === wanted);
   }
 
+  /** True when `name` is online as someone other than `c`, or kept for a dropped user. */
+  taken(name: string, c: Client): boolean {
+    const holder = this.holder(name);
+    if (holder !== undefined) return holder !== c;
+    return (this.holds.get(key(name)) ?? -Infinity) > this.clock;
+  }
+
   // --- effects, as PROTOCOL.md describes them ---
 
   login(c: Client, raw: string): void {
     if (c.name !== undefined) return; // already_logged_in
     const name = validName(raw);
-    if (name === undefined) return;
-    const holder = this.holder(name);
-    if (holder !== undefined && holder !== c) return; // name_taken
+    if (name === undefined || this.taken(name, c)) return; // name_taken
     c.name = name;
     c.rooms = ["lobby"];
     c.current = "lobby";
@@ -327,9 +336,7 @@ class World {
 
   nick(c: Client, raw: string): void {
     const name = validName(raw);
-    if (name === undefined) return;
-    const holder = this.holder(name);
-    if (holder !== undefined && holder !== c) return;
+    if (name === undefined || this.taken(name, c)) return;
     c.name = name;
   }
 
@@ -388,7 +395,11 @@ class World {
     }
   }
 
-  close(c: Client): void {
+  /** The connection ends; a name that dropped (not a quit) is kept for a while. */
+  close(c: Client, how: "quit" | "drop" = "drop"): void {
+    if (c.alive && c.name !== undefined && how === "drop") {
+      this.holds.set(key(c.name), this.clock + this.relay.limits.nameGraceMs);
+    }
     c.alive = false;
     c.rooms = [];
     c.current = undefined;
@@ -403,7 +414,7 @@ class World {
       if (!trimmed.startsWith("/")) return this.login(c, trimmed);
       const [command, arg] = splitCommand(trimmed);
       if ((command === "nick") && arg !== "") return this.login(c, arg);
-      if (command === "quit") return this.close(c);
+      if (command === "quit") return this.close(c, "quit");
       return;
     }
     if (!line.startsWith("/")) {
@@ -432,7 +443,7 @@ class World {
         if (arg !== "" && c.current !== undefined) this.publish(c, c.current, arg, true);
         return;
       case "quit":
-        return this.close(c);
+        return this.close(c, "quit");
     }
   }
 }
@@ -610,7 +621,7 @@ function perform(world: World, step: Scenario["actions"][number]): void {
       return sendJson({ type: "rooms" }, () => {});
     case "quit":
       if (textMode) return sendLine("/quit");
-      return sendJson({ type: "quit" }, () => world.close(c));
+      return sendJson({ type: "quit" }, () => world.close(c, "quit"));
     case "disconnect":
       c.session.disconnect();
       world.close(c);
@@ -641,8 +652,13 @@ type Scenario = {
 };
 
 /** Copies the relay's view of a client the model no longer predicts. */
-function resync(c: Client): void {
+function resync(world: World, c: Client): void {
   const s = c.session;
+  // A tainted client the relay closed: a drop keeps its name, a quit (1000) does not.
+  if (c.alive && s.state === "closed") {
+    c.name = s.name;
+    world.close(c, c.closes.some((close) => close.code === 1000) ? "quit" : "drop");
+  }
   c.alive = s.state !== "closed";
   c.json = s.json;
   c.echo = s.echo;
@@ -663,7 +679,7 @@ function assertHealthy(world: World, label: string): void {
 function checkWorld(world: World, marks: number[], label: string): void {
   assertHealthy(world, label);
   for (const c of world.clients) {
-    if (c.tainted) resync(c);
+    if (c.tainted) resync(world, c);
     const s = c.session;
     const who = `${label}: client ${c.index}`;
     assert.ok(c.closes.length <= 1, `${who} was closed ${c.closes.length} times`);

@@ -1,0 +1,252 @@
+/**
+ * The seam between one relay node and the state it shares with other nodes:
+ * names, presence and fan-out. {@link MemoryEngine} is a cluster of one, in
+ * this process; a Redis engine (server/redis/) makes several processes one
+ * relay. Methods that may need a round trip return `T | Promise<T>`: the
+ * in-memory engine answers synchronously, so a single node never waits.
+ *
+ * @module
+ */
+import type { DirectEvent, ServerEvent } from "./protocol.ts";
+
+/** A value now, or later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A message for other nodes: room events, private messages, server notices.
+ *
+ * @example A room message as it crosses to another node
+ * ```ts
+ * import type { Envelope } from "@crosswire/relay";
+ * const envelope: Envelope = {
+ *   to: "room",
+ *   room: "lobby",
+ *   event: { type: "notice", ts: 0, text: "hi" },
+ * };
+ * if (envelope.to !== "room") throw new Error("unexpected route");
+ * ```
+ */
+export type Envelope =
+  | {
+    /** Every member of `room`. */
+    to: "room";
+    /** The room. */
+    room: string;
+    /** What they receive. */
+    event: ServerEvent;
+    /** A session id that must not receive it (the sender without echo). */
+    except?: string;
+  }
+  | {
+    /** The user whose name has this key. */
+    to: "user";
+    /** The recipient's name key ({@link nameKey}). */
+    key: string;
+    /** The node the recipient is connected to, as {@link Engine.findName} said. */
+    node: string;
+    /** The private message. */
+    event: DirectEvent;
+  }
+  | {
+    /** Every logged-in user. */
+    to: "all";
+    /** The notice. */
+    event: ServerEvent;
+  };
+
+/**
+ * A logged-in session as the cluster knows it.
+ *
+ * @example
+ * ```ts
+ * import type { Member } from "@crosswire/relay";
+ * const member: Member = { node: "n1", session: "s1", name: "ann" };
+ * if (member.name !== "ann") throw new Error("unexpected member");
+ * ```
+ */
+export interface Member {
+  /** The node that holds the connection. */
+  node: string;
+  /** The session's id, unique in the cluster. */
+  session: string;
+  /** The user's name as shown. */
+  name: string;
+}
+
+/**
+ * Who is in a room: the first names in join order, and the full count.
+ *
+ * @example
+ * ```ts
+ * import type { Presence } from "@crosswire/relay";
+ * const presence: Presence = { members: ["ann"], count: 3 };
+ * if (presence.count < presence.members.length) throw new Error("count is the full number");
+ * ```
+ */
+export interface Presence {
+  /** Names, in join order, at most the limit asked for. */
+  members: string[];
+  /** Members in all. */
+  count: number;
+}
+
+/**
+ * One page of the room list, sorted by name.
+ *
+ * @example
+ * ```ts
+ * import type { RoomPage } from "@crosswire/relay";
+ * const page: RoomPage = { rooms: [{ name: "lobby", members: 2 }], total: 1 };
+ * if (page.total !== page.rooms.length) throw new Error("a single page");
+ * ```
+ */
+export interface RoomPage {
+  /** Rooms after the cursor, sorted by name, each with its member count. */
+  rooms: { name: string; members: number }[];
+  /** Rooms in all. */
+  total: number;
+}
+
+/**
+ * The answer to a name claim.
+ *
+ * @example
+ * ```ts
+ * import type { NameClaim } from "@crosswire/relay";
+ * const claim: NameClaim = { ok: false, holder: "Ann", held: false };
+ * if (claim.ok) throw new Error("taken");
+ * ```
+ */
+export type NameClaim =
+  | { ok: true }
+  | {
+    ok: false;
+    /** The name as its holder shows it. */
+    holder: string;
+    /** True when the holder dropped and the name is kept for them a while. */
+    held: boolean;
+  };
+
+/**
+ * Where the engine is: `up`, or `degraded` (other nodes unreachable; this
+ * node serves its own clients alone).
+ *
+ * @example
+ * ```ts
+ * import { MemoryEngine, type EngineStatus } from "@crosswire/relay";
+ * const status: EngineStatus = new MemoryEngine().status();
+ * if (status.backplane !== "memory" || status.state !== "up") throw new Error("unexpected");
+ * ```
+ */
+export interface EngineStatus {
+  /** Which engine: `memory`, `redis`, ... */
+  backplane: string;
+  /** `up`, or `degraded` while the shared store is unreachable. */
+  state: "up" | "degraded";
+  /** Human-readable detail, such as the last error. */
+  detail?: string;
+}
+
+/**
+ * Cluster-wide counts.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEngine, type ClusterCounts } from "@crosswire/relay";
+ * const counts: ClusterCounts = new MemoryEngine().counts() as ClusterCounts;
+ * if (counts.nodes !== 1 || counts.users !== 0) throw new Error("unexpected counts");
+ * ```
+ */
+export interface ClusterCounts {
+  /** Live nodes. */
+  nodes: number;
+  /** Logged-in users on every node. */
+  users: number;
+  /** Rooms with at least one member. */
+  rooms: number;
+}
+
+/**
+ * What a relay gives its engine at start: where messages from other nodes go,
+ * and whom to tell when the engine's state changes.
+ *
+ * @example
+ * ```ts
+ * import type { EngineHost } from "@crosswire/relay";
+ * const delivered: string[] = [];
+ * const host: EngineHost = {
+ *   deliver: (envelope) => delivered.push(envelope.to),
+ *   changed: () => {},
+ *   nameLost: () => {},
+ * };
+ * host.deliver({ to: "all", event: { type: "notice", ts: 0, text: "hi" } });
+ * if (delivered[0] !== "all") throw new Error("not delivered");
+ * ```
+ */
+export interface EngineHost {
+  /** A message from another node, for this node's sessions. Must not throw. */
+  deliver(envelope: Envelope): void;
+  /** The engine's state changed; `notice` is what to tell users, if anything. */
+  changed(status: EngineStatus, notice?: string): void;
+  /**
+   * A local session's name turned out to be held elsewhere (claimed on another
+   * node while this one could not reach the others): it must take another.
+   */
+  nameLost(session: string): void;
+}
+
+/**
+ * Shared state for one relay node. Implementations must keep each caller's
+ * calls in order; the relay never has two calls in flight for one session.
+ *
+ * @example A relay on an explicit in-memory engine
+ * ```ts
+ * import { type Engine, MemoryEngine, Relay } from "@crosswire/relay";
+ * const engine: Engine = new MemoryEngine();
+ * const relay = new Relay({ engine });
+ * if (relay.engine.status().backplane !== "memory") throw new Error("unexpected engine");
+ * ```
+ */
+export interface Engine {
+  /** This node's id, unique in the cluster; message ids start with it. */
+  readonly node: string;
+  /** Connects (or retries for a bounded time) and starts delivering to `host`. */
+  start(host: EngineHost): Promise<void>;
+  /** Leaves the cluster: this node's names and presence go at once. */
+  close(): Promise<void>;
+  /** The engine's state now. */
+  status(): EngineStatus;
+  /** Cluster-wide counts. */
+  counts(): MaybePromise<ClusterCounts>;
+
+  /** This node has a first local member in `room`: receive its envelopes. */
+  subscribe(room: string): void;
+  /** This node has no local member left in `room`. */
+  unsubscribe(room: string): void;
+  /** Sends `envelope` to the other nodes. Never waits; batched by the engine. */
+  publish(envelope: Envelope): void;
+
+  /**
+   * Claims the name with `key` for `member`. A name held for a dropped user
+   * goes to a claim that brings the same `reclaim` token.
+   */
+  claimName(key: string, member: Member, reclaim: string): MaybePromise<NameClaim>;
+  /**
+   * Frees a name `session` holds; with `hold`, keeps it for that session's
+   * token for `hold.ms` first.
+   */
+  releaseName(key: string, session: string, hold?: { ms: number }): void;
+  /** The live holder of a name, if any. */
+  findName(key: string): MaybePromise<Member | undefined>;
+
+  /** Adds `member` to `room`; answers with the presence after it, up to `limit` names. */
+  join(room: string, member: Member, limit: number): MaybePromise<Presence>;
+  /** Removes `session` from `room`; answers with how many members remain. */
+  leave(room: string, session: string): MaybePromise<number>;
+  /** A member changed name in `room`. */
+  rename(room: string, session: string, name: string): void;
+  /** Who is in `room`, up to `limit` names. */
+  presence(room: string, limit: number): MaybePromise<Presence>;
+  /** Rooms sorted by name, after `after`, at most `limit`. */
+  rooms(limit: number, after?: string): MaybePromise<RoomPage>;
+}

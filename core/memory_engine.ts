@@ -1,0 +1,218 @@
+// The default engine: a cluster of one node, in this process. Every answer is
+// synchronous, so a single relay never waits on its own state.
+
+import type {
+  ClusterCounts,
+  Engine,
+  EngineHost,
+  EngineStatus,
+  Member,
+  NameClaim,
+  Presence,
+  RoomPage,
+} from "./engine.ts";
+
+interface NameEntry {
+  member: Member;
+  token: string;
+  /** Set while the name is kept for a dropped session: until when. */
+  heldUntil: number | undefined;
+}
+
+/** Options for {@link MemoryEngine}. */
+export interface MemoryEngineOptions {
+  /** Clock for name holds, in milliseconds since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * An {@link Engine} for one node in one process: names, presence and the room
+ * list live in maps here, and there is no other node to publish to.
+ *
+ * @example A name is unique while held
+ * ```ts
+ * import { MemoryEngine } from "@crosswire/relay";
+ * const engine = new MemoryEngine();
+ * const ann = { node: engine.node, session: "s1", name: "ann" };
+ * const bob = { node: engine.node, session: "s2", name: "ann" };
+ * const first = engine.claimName("ann", ann, "t1");
+ * const second = engine.claimName("ann", bob, "t2");
+ * if (!first.ok || second.ok) throw new Error("the second claim should fail");
+ * ```
+ */
+export class MemoryEngine implements Engine {
+  /** This node's id: random, so message ids differ between runs. */
+  readonly node: string = Math.random().toString(36).slice(2, 8);
+  #now: () => number;
+  #names = new Map<string, NameEntry>();
+  // Held names in the order they expire (every hold lasts as long), for pruning.
+  #holds: { key: string; entry: NameEntry }[] = [];
+  #liveNames = 0;
+  #rooms = new Map<string, Map<string, Member>>();
+  #sorted: string[] | undefined;
+
+  /** Creates an engine with no names and no rooms. */
+  constructor(options: MemoryEngineOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Nothing to connect to. */
+  start(_host: EngineHost): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Nothing to leave. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Always up. */
+  status(): EngineStatus {
+    return { backplane: "memory", state: "up" };
+  }
+
+  /** One node; its users and rooms. */
+  counts(): ClusterCounts {
+    return { nodes: 1, users: this.#liveNames, rooms: this.#rooms.size };
+  }
+
+  /** No other node to hear from. */
+  subscribe(_room: string): void {}
+
+  /** No other node to hear from. */
+  unsubscribe(_room: string): void {}
+
+  /** No other node to tell. */
+  publish(): void {}
+
+  /** Gives the name to `member` unless someone else holds it (or it is kept for another token). */
+  claimName(key: string, member: Member, token: string): NameClaim {
+    this.#pruneHolds();
+    const entry = this.#names.get(key);
+    if (entry && entry.member.session !== member.session) {
+      const held = entry.heldUntil !== undefined;
+      if (!held || entry.token !== token) {
+        return { ok: false, holder: entry.member.name, held };
+      }
+    }
+    if (!entry || entry.heldUntil !== undefined) this.#liveNames++;
+    this.#names.set(key, { member, token, heldUntil: undefined });
+    return { ok: true };
+  }
+
+  /** Frees the name, or keeps it for `hold.ms` for the same token. */
+  releaseName(key: string, session: string, hold?: { ms: number }): void {
+    const entry = this.#names.get(key);
+    if (!entry || entry.member.session !== session || entry.heldUntil !== undefined) return;
+    this.#liveNames--;
+    if (hold === undefined || hold.ms <= 0) {
+      this.#names.delete(key);
+      return;
+    }
+    entry.heldUntil = this.#now() + hold.ms;
+    this.#holds.push({ key, entry });
+  }
+
+  /** The session holding the name, unless it is only kept for a dropped user. */
+  findName(key: string): Member | undefined {
+    const entry = this.#names.get(key);
+    return entry && entry.heldUntil === undefined ? entry.member : undefined;
+  }
+
+  /** Adds the member; answers with the room's presence after it. */
+  join(room: string, member: Member, limit: number): Presence {
+    let members = this.#rooms.get(room);
+    if (!members) {
+      this.#rooms.set(room, members = new Map());
+      this.#sorted = undefined;
+    }
+    members.set(member.session, member);
+    return this.presence(room, limit);
+  }
+
+  /** Removes the session; answers with how many members remain. */
+  leave(room: string, session: string): number {
+    const members = this.#rooms.get(room);
+    if (!members) return 0;
+    members.delete(session);
+    if (members.size > 0) return members.size;
+    this.#rooms.delete(room);
+    this.#sorted = undefined;
+    return 0;
+  }
+
+  /** Shows the member under its new name from now on. */
+  rename(room: string, session: string, name: string): void {
+    const member = this.#rooms.get(room)?.get(session);
+    if (member) member.name = name;
+  }
+
+  /** The first `limit` names in join order, and the count. */
+  presence(room: string, limit: number): Presence {
+    const members = this.#rooms.get(room);
+    if (!members) return { members: [], count: 0 };
+    const names: string[] = [];
+    for (const member of members.values()) {
+      if (names.length >= limit) break;
+      names.push(member.name);
+    }
+    return { members: names, count: members.size };
+  }
+
+  /** Rooms after `after`, sorted by name, at most `limit`. */
+  rooms(limit: number, after?: string): RoomPage {
+    // Sorted once per change of the room set, not once per request.
+    const sorted = this.#sorted ??= [...this.#rooms.keys()].sort(compare);
+    let start = 0;
+    if (after !== undefined) {
+      let high = sorted.length;
+      while (start < high) {
+        const middle = (start + high) >>> 1;
+        if (compare(sorted[middle]!, after) <= 0) start = middle + 1;
+        else high = middle;
+      }
+    }
+    const rooms = sorted.slice(start, start + limit).map((name) => ({
+      name,
+      members: this.#rooms.get(name)!.size,
+    }));
+    return { rooms, total: sorted.length };
+  }
+
+  /**
+   * The live names and the room memberships this engine holds, for an engine
+   * that mirrors one node's state in memory and must write it elsewhere again.
+   */
+  entries(): {
+    names: { key: string; member: Member; token: string }[];
+    presence: { room: string; member: Member }[];
+  } {
+    const names = [];
+    for (const [key, entry] of this.#names) {
+      if (entry.heldUntil === undefined) {
+        names.push({ key, member: entry.member, token: entry.token });
+      }
+    }
+    const presence = [];
+    for (const [room, members] of this.#rooms) {
+      for (const member of members.values()) presence.push({ room, member });
+    }
+    return { names, presence };
+  }
+
+  #pruneHolds(): void {
+    const now = this.#now();
+    const holds = this.#holds;
+    let expired = 0;
+    while (expired < holds.length && holds[expired]!.entry.heldUntil! <= now) {
+      const { key, entry } = holds[expired++]!;
+      // A name reclaimed (or claimed again) since is no longer this hold's.
+      if (this.#names.get(key) === entry) this.#names.delete(key);
+    }
+    if (expired > 0) holds.splice(0, expired);
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,114 @@
+// Who is logged in under which name: this node's sessions by name key, and
+// the cluster-wide name leases through the engine. A name that looks like one
+// online (same key) is taken; a dropped user's name is kept for them a while.
+
+import { then } from "./_maybe.ts";
+import type { Engine, MaybePromise, NameClaim } from "./engine.ts";
+import { RelayError } from "./errors.ts";
+import { nameKey, validateName } from "./names.ts";
+import type { Departure, Session } from "./session.ts";
+
+function taken(name: string, claim: Extract<NameClaim, { ok: false }>): RelayError {
+  const message = claim.held
+    ? `the name "${name}" is kept for a user whose connection just dropped; try another`
+    : claim.holder.toLowerCase() === name.toLowerCase()
+    ? `the name "${name}" is taken; try another`
+    : `the name "${name}" looks too much like "${claim.holder}", who is online; try another`;
+  return new RelayError("name_taken", message);
+}
+
+function newToken(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** Logged-in users: names on this node, leases in the cluster. */
+export class Users {
+  #local = new Map<string, Session>();
+  #engine: Engine;
+  #graceMs: number;
+
+  constructor(engine: Engine, graceMs: number) {
+    this.#engine = engine;
+    this.#graceMs = graceMs;
+  }
+
+  /** Logged-in sessions on this node. */
+  get size(): number {
+    return this.#local.size;
+  }
+
+  /** This node's logged-in sessions. */
+  sessions(): IterableIterator<Session> {
+    return this.#local.values();
+  }
+
+  /** This node's session holding the name with `key`, if any. */
+  local(key: string): Session | undefined {
+    return this.#local.get(key);
+  }
+
+  /**
+   * Gives `session` the name `rawName` (and a reclaim token). Resolves true
+   * once it is logged in; false when it closed while the claim was in flight.
+   */
+  login(session: Session, rawName: string, reclaim: string | undefined): MaybePromise<boolean> {
+    if (session.state !== "new") {
+      throw new RelayError("already_logged_in", "you are already logged in; use /nick to rename");
+    }
+    const name = validateName(rawName);
+    const key = this.#check(session, name);
+    const token = reclaim && reclaim.length <= 64 ? reclaim : newToken();
+    const member = { node: this.#engine.node, session: session.id, name };
+    return then(this.#engine.claimName(key, member, token), (claim) => {
+      if (session.state === "closed") {
+        this.#engine.releaseName(key, session.id);
+        return false;
+      }
+      if (!claim.ok) throw taken(name, claim);
+      this.#local.set(key, session);
+      session.name = name;
+      session.reclaim = token;
+      session.markReady();
+      return true;
+    });
+  }
+
+  /** Renames a logged-in session; resolves with the old name. */
+  rename(session: Session, rawName: string): MaybePromise<string> {
+    const from = session.name!;
+    const to = validateName(rawName);
+    const key = this.#check(session, to);
+    const fromKey = nameKey(from);
+    const member = { node: this.#engine.node, session: session.id, name: to };
+    return then(this.#engine.claimName(key, member, session.reclaim!), (claim) => {
+      if (!claim.ok) throw taken(to, claim);
+      if (key !== fromKey) {
+        this.#engine.releaseName(fromKey, session.id);
+        if (this.#local.get(fromKey) === session) this.#local.delete(fromKey);
+      }
+      this.#local.set(key, session);
+      session.name = to;
+      return from;
+    });
+  }
+
+  /** Frees the session's name; after a drop it is kept for its reclaim token first. */
+  release(session: Session, how: Departure): void {
+    const name = session.name;
+    if (name === undefined) return;
+    const key = nameKey(name);
+    if (this.#local.get(key) === session) this.#local.delete(key);
+    const hold = how === "drop" && this.#graceMs > 0 ? { ms: this.#graceMs } : undefined;
+    this.#engine.releaseName(key, session.id, hold);
+  }
+
+  // The name's key, unless another session on this node has it.
+  #check(session: Session, name: string): string {
+    const key = nameKey(name);
+    const holder = this.#local.get(key);
+    if (holder !== undefined && holder !== session) {
+      throw taken(name, { ok: false, holder: holder.name!, held: false });
+    }
+    return key;
+  }
+}

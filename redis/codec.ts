@@ -1,0 +1,47 @@
+// Envelopes on the wire between nodes: JSON, with file bytes as base64. One
+// payload carries every envelope a node had for one channel in one turn.
+
+import type { Envelope } from "../core/mod.ts";
+
+/** What one PUBLISH carries: the origin node, its sequence on this channel, the envelopes. */
+export interface Payload {
+  /** Origin node id; empty for the reaper's events. */
+  o: string;
+  /** The origin's sequence number on this channel, counting up by one per payload. */
+  q?: number;
+  /** The envelopes, in the order they were published. */
+  e: Envelope[];
+}
+
+function hasData(envelope: Envelope): boolean {
+  const event = envelope.event;
+  return (event.type === "message" || event.type === "direct") && event.data !== undefined;
+}
+
+/** Encodes one payload; file bytes become base64 strings. */
+export function encodePayload(payload: Payload): string {
+  if (!payload.e.some(hasData)) return JSON.stringify(payload);
+  return JSON.stringify({
+    ...payload,
+    e: payload.e.map((envelope) => {
+      if (!hasData(envelope)) return envelope;
+      const event = envelope.event as { data: Uint8Array };
+      return { ...envelope, event: { ...event, data: event.data.toBase64() } };
+    }),
+  });
+}
+
+/** Decodes one payload; throws on anything that is not one (the caller counts it). */
+export function decodePayload(text: string): Payload {
+  const payload = JSON.parse(text) as Payload;
+  if (typeof payload !== "object" || payload === null || !Array.isArray(payload.e)) {
+    throw new TypeError("not a crosswire payload");
+  }
+  for (const envelope of payload.e) {
+    const event = envelope.event as { type: string; data?: unknown };
+    if ((event.type === "message" || event.type === "direct") && typeof event.data === "string") {
+      event.data = Uint8Array.fromBase64(event.data);
+    }
+  }
+  return payload;
+}

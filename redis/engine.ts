@@ -1,0 +1,498 @@
+// A crosswire node's engine on Redis: names are cluster-wide leases, presence
+// is shared and expires with its node, and events cross to the other nodes over
+// pub/sub, batched into one round trip per event-loop turn. This node's own
+// names and presence are mirrored in memory, so it keeps serving its clients
+// while Redis is away and can put everything back when Redis returns.
+
+import type { RedisOptions } from "ioredis";
+import {
+  type ClusterCounts,
+  type Engine,
+  type EngineHost,
+  type EngineStatus,
+  type Envelope,
+  type MaybePromise,
+  type Member,
+  MemoryEngine,
+  type NameClaim,
+  type Presence,
+  type RoomPage,
+} from "../core/mod.ts";
+import { decodePayload, encodePayload } from "./codec.ts";
+import { RedisLink } from "./link.ts";
+import type { ScriptName } from "./scripts.ts";
+
+/**
+ * Options for {@link RedisEngine}.
+ *
+ * @example A node on a local Redis, with its own key prefix
+ * ```ts ignore
+ * import { Relay } from "@crosswire/relay";
+ * import { RedisEngine, type RedisEngineOptions } from "@crosswire/relay/redis";
+ * const options: RedisEngineOptions = { url: "redis://127.0.0.1:6379", prefix: "chat:" };
+ * const relay = new Relay({ engine: new RedisEngine(options) });
+ * await relay.start();
+ * ```
+ */
+export interface RedisEngineOptions {
+  /** `redis://` or `rediss://` URL, with user and password when needed. */
+  url: string;
+  /** Prefix of every key and channel, so several relays can share one Redis. @default "crosswire:" */
+  prefix?: string;
+  /**
+   * A node that stops renewing its lease is declared dead within this long:
+   * its users leave every room on the other nodes and their names are free.
+   * @default 15000
+   */
+  nodeTimeoutMs?: number;
+  /** How long {@link RedisEngine.start} retries before it gives up. @default 10000 */
+  connectTimeoutMs?: number;
+  /** A Redis command with no answer for this long counts as a lost link. @default 2000 */
+  commandTimeoutMs?: number;
+  /** Rooms larger than this hear no `left` for a dead node's users (as the relay's own). @default 500 */
+  maxAnnouncedRoomSize?: number;
+  /** Extra ioredis options, such as `tls: { ca }` for a private CA. @default undefined */
+  redis?: RedisOptions;
+  /** Where state changes are logged, one line each. @default console.error */
+  log?: (line: string) => void;
+}
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Largest number of envelopes in one PUBLISH. */
+const MAX_BATCH = 256;
+/** How often the node's timer runs: heartbeat when due, and one reaping step. */
+const TICK_MS = 1000;
+/** Entries one reaping step removes at most (keeps each Lua call short). */
+const REAP_BUDGET = 1000;
+
+/**
+ * An {@link Engine} on Redis: several relay processes sharing one Redis act
+ * as one relay. Keys and Lua scripts are described in `redis/scripts.ts`.
+ *
+ * @example Starting a relay on Redis
+ * ```ts ignore
+ * import { Relay } from "@crosswire/relay";
+ * import { RedisEngine } from "@crosswire/relay/redis";
+ * const relay = new Relay({ engine: new RedisEngine({ url: "redis://127.0.0.1:6379" }) });
+ * await relay.start(); // rejects when Redis cannot be reached within 10 s
+ * ```
+ */
+export class RedisEngine implements Engine {
+  /** This node's id: random, unique in the cluster. */
+  readonly node: string = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  #options: Required<Omit<RedisEngineOptions, "redis">> & { redis?: RedisOptions };
+  #link: RedisLink;
+  #local = new MemoryEngine();
+  #host: EngineHost | undefined;
+  #up = false;
+  #detail: string | undefined;
+  #downSince = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lastBeat = 0;
+  #beating = false;
+  #counts: ClusterCounts = { nodes: 1, users: 0, rooms: 0 };
+  #channels = new Set<string>();
+  #inFlight = new Set<Promise<unknown>>();
+  // Publishing: envelopes per channel, sent once per turn.
+  #outbox = new Map<string, Envelope[]>();
+  #flushing = false;
+  #sequence = new Map<string, number>();
+  #dropped = 0;
+  // Receiving: the last sequence seen per origin node and channel, to count gaps.
+  #seen = new Map<string, number>();
+  #missed = 0;
+
+  /** Creates an engine; nothing connects until {@link start}. */
+  constructor(options: RedisEngineOptions) {
+    this.#options = {
+      prefix: "crosswire:",
+      nodeTimeoutMs: 15_000,
+      connectTimeoutMs: 10_000,
+      commandTimeoutMs: 2000,
+      maxAnnouncedRoomSize: 500,
+      log: (line: string) => console.error(line),
+      ...options,
+    };
+    this.#link = new RedisLink({
+      url: options.url,
+      name: `crosswire:${this.node}`,
+      commandTimeoutMs: this.#options.commandTimeoutMs,
+      ...(options.redis ? { redis: options.redis } : {}),
+      message: (channel, payload) => this.#receive(channel, payload),
+      lost: (reason) => this.#down(reason),
+      ready: () => void this.#recover(),
+    });
+  }
+
+  /** Connects (retrying for `connectTimeoutMs`), registers this node and subscribes. */
+  async start(host: EngineHost): Promise<void> {
+    this.#host = host;
+    await this.#link.start(this.#options.connectTimeoutMs);
+    this.#channels.add(this.#channel("all"));
+    this.#channels.add(this.#channel(`node:${this.node}`));
+    await this.#link.sub.subscribe(...this.#channels);
+    await this.#beat();
+    this.#up = true;
+    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+  }
+
+  /**
+   * Leaves the cluster: answers still on their way are awaited (so the leaves
+   * they announce reach the other nodes), then whatever this node still holds
+   * is removed, quietly.
+   */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#up) {
+      // What the relay does with the last answers (announcing leaves) publishes more.
+      for (let round = 0; round < 10 && this.#inFlight.size > 0; round++) {
+        await Promise.allSettled([...this.#inFlight]);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      this.#flush();
+      try {
+        await this.#call("cwReap", 1e9, this.node, 0, 1);
+      } catch { /* Redis went away; the lease runs out instead */ }
+    }
+    this.#up = false;
+    await this.#link.close();
+  }
+
+  /** `up` while Redis answers; `degraded` while this node is on its own. */
+  status(): EngineStatus {
+    return this.#up
+      ? { backplane: "redis", state: "up" }
+      : { backplane: "redis", state: "degraded", detail: this.#detail ?? "connecting" };
+  }
+
+  /** Cluster counts as of the last heartbeat (this node's own while degraded). */
+  counts(): ClusterCounts {
+    return this.#up ? this.#counts : this.#local.counts();
+  }
+
+  /** Receives this room's events from the other nodes. */
+  subscribe(room: string): void {
+    const channel = this.#channel(`room:${room}`);
+    this.#channels.add(channel);
+    if (this.#up) this.#link.sub.subscribe(channel).catch((error) => this.#trouble(error));
+  }
+
+  /** Stops receiving this room's events. */
+  unsubscribe(room: string): void {
+    const channel = this.#channel(`room:${room}`);
+    this.#channels.delete(channel);
+    this.#forgetChannel(channel);
+    if (this.#up) this.#link.sub.unsubscribe(channel).catch((error) => this.#trouble(error));
+  }
+
+  /** Queues `envelope` for the other nodes; everything queued in one turn goes in one round trip. */
+  publish(envelope: Envelope): void {
+    if (!this.#up) {
+      this.#dropped++;
+      return;
+    }
+    const channel = envelope.to === "room"
+      ? this.#channel(`room:${envelope.room}`)
+      : envelope.to === "user"
+      ? this.#channel(`node:${envelope.node}`)
+      : this.#channel("all");
+    const queued = this.#outbox.get(channel);
+    if (queued) queued.push(envelope);
+    else this.#outbox.set(channel, [envelope]);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Claims the name cluster-wide (this node alone while degraded). */
+  claimName(key: string, member: Member, reclaim: string): MaybePromise<NameClaim> {
+    const local = this.#local.claimName(key, member, reclaim);
+    if (!local.ok || !this.#up) return local;
+    return this.#call("cwClaim", key, member.node, member.session, member.name, reclaim).then(
+      (answer) => {
+        const [ok, holder, held] = answer as [number, string?, number?];
+        if (ok === 1) return { ok: true } as const;
+        this.#local.releaseName(key, member.session);
+        if (ok === -1) {
+          this.#trouble(new Error("this node's lease ran out"));
+          return this.#local.claimName(key, member, reclaim);
+        }
+        return { ok: false, holder: holder!, held: held === 1 } as const;
+      },
+      (error) => {
+        this.#trouble(error);
+        return { ok: true } as const; // claimed here; put back cluster-wide on recovery
+      },
+    );
+  }
+
+  /** Frees the name (or holds it for its reclaim token for `hold.ms`). */
+  releaseName(key: string, session: string, hold?: { ms: number }): void {
+    this.#local.releaseName(key, session);
+    if (this.#up) this.#fire("cwRelease", key, session, hold?.ms ?? 0);
+  }
+
+  /** The live holder of a name, on any node. */
+  findName(key: string): MaybePromise<Member | undefined> {
+    const local = this.#local.findName(key);
+    if (local || !this.#up) return local;
+    return this.#call("cwFind", key).then(
+      (answer) => {
+        const [node, session, name] = answer as string[];
+        return node === undefined ? undefined : { node, session: session!, name: name! };
+      },
+      (error) => {
+        this.#trouble(error);
+        return undefined;
+      },
+    );
+  }
+
+  /** Adds the member to the room's shared presence; answers with the presence after it. */
+  join(room: string, member: Member, limit: number): MaybePromise<Presence> {
+    const local = this.#local.join(room, member, limit);
+    if (!this.#up) return local;
+    return this.#presenceOf(
+      this.#call("cwJoin", room, member.node, member.session, member.name, limit),
+      local,
+    );
+  }
+
+  /** Removes the session from the room's shared presence; answers with how many remain. */
+  leave(room: string, session: string): MaybePromise<number> {
+    const local = this.#local.leave(room, session);
+    if (!this.#up) return local;
+    return this.#call("cwLeave", room, this.node, session).then(Number, (error) => {
+      this.#trouble(error);
+      return local;
+    });
+  }
+
+  /** Shows the member under its new name in the room's presence. */
+  rename(room: string, session: string, name: string): void {
+    this.#local.rename(room, session, name);
+    if (this.#up) this.#fire("cwRename", room, this.node, session, name);
+  }
+
+  /** Who is in the room, across the cluster. */
+  presence(room: string, limit: number): MaybePromise<Presence> {
+    const local = this.#local.presence(room, limit);
+    if (!this.#up) return local;
+    return this.#presenceOf(this.#call("cwPresence", room, limit), local);
+  }
+
+  /** One page of the cluster's rooms, sorted by name. */
+  rooms(limit: number, after?: string): MaybePromise<RoomPage> {
+    const local = this.#local.rooms(limit, after);
+    if (!this.#up) return local;
+    return this.#call("cwRooms", limit, after ?? "").then((answer) => {
+      const [total, ...rest] = answer as (string | number)[];
+      const rooms: RoomPage["rooms"] = [];
+      for (let i = 0; i < rest.length; i += 2) {
+        rooms.push({ name: String(rest[i]), members: Number(rest[i + 1]) });
+      }
+      return { rooms, total: Number(total) };
+    }, (error) => {
+      this.#trouble(error);
+      return local;
+    });
+  }
+
+  #presenceOf(answer: Promise<unknown>, local: Presence): Promise<Presence> {
+    return answer.then((result) => {
+      const [count, ...members] = result as (string | number)[];
+      return { members: members.map(String), count: Number(count) };
+    }, (error) => {
+      this.#trouble(error);
+      return local;
+    });
+  }
+
+  #channel(name: string): string {
+    return this.#options.prefix + name;
+  }
+
+  #call(script: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    const run = (this.#link.cmd as unknown as Record<ScriptName, Script>)[script];
+    const answer = run.call(this.#link.cmd, this.#options.prefix, ...args);
+    this.#inFlight.add(answer);
+    const done = () => void this.#inFlight.delete(answer);
+    answer.then(done, done);
+    return answer;
+  }
+
+  // A change whose answer nobody waits for; a failure still tells on the link.
+  #fire(script: ScriptName, ...args: (string | number)[]): void {
+    this.#call(script, ...args).catch((error) => this.#trouble(error));
+  }
+
+  #flush(): void {
+    this.#flushing = false;
+    if (this.#outbox.size === 0) return;
+    const outbox = this.#outbox;
+    this.#outbox = new Map();
+    if (!this.#up) {
+      for (const envelopes of outbox.values()) this.#dropped += envelopes.length;
+      return;
+    }
+    // One pipeline, one round trip, for everything this turn published.
+    const pipeline = this.#link.cmd.pipeline();
+    for (const [channel, envelopes] of outbox) {
+      for (let start = 0; start < envelopes.length; start += MAX_BATCH) {
+        const q = (this.#sequence.get(channel) ?? 0) + 1;
+        this.#sequence.set(channel, q);
+        const e = envelopes.slice(start, start + MAX_BATCH);
+        pipeline.publish(channel, encodePayload({ o: this.node, q, e }));
+      }
+    }
+    pipeline.exec().catch((error) => this.#trouble(error));
+  }
+
+  #receive(channel: string, text: string): void {
+    let payload;
+    try {
+      payload = decodePayload(text);
+    } catch {
+      return; // not ours: another program publishing under our prefix
+    }
+    if (payload.o === this.node) return; // delivered here already, when published
+    if (payload.o !== "" && payload.q !== undefined) {
+      const key = `${payload.o}\n${channel}`;
+      const last = this.#seen.get(key);
+      if (last !== undefined && payload.q > last + 1) this.#reportMissed(payload.q - last - 1);
+      this.#seen.set(key, payload.q);
+    }
+    const host = this.#host;
+    if (!host) return;
+    for (const envelope of payload.e) {
+      try {
+        host.deliver(envelope);
+      } catch (error) {
+        this.#options.log(`crosswire: failed to deliver a message from another node: ${error}`);
+      }
+    }
+  }
+
+  #forgetChannel(channel: string): void {
+    const suffix = `\n${channel}`;
+    for (const key of this.#seen.keys()) if (key.endsWith(suffix)) this.#seen.delete(key);
+  }
+
+  #reportMissed(count: number): void {
+    this.#missed += count;
+    this.#host?.changed(
+      this.status(),
+      `${count} message${count === 1 ? "" : "s"} from another node did not arrive here ` +
+        `(the link between the nodes was interrupted).`,
+    );
+  }
+
+  #trouble(error: unknown): void {
+    if (!this.#up) return;
+    this.#link.reset(`a Redis command failed: ${(error as Error)?.message ?? error}`);
+  }
+
+  #down(reason: string): void {
+    if (!this.#up) return;
+    this.#up = false;
+    this.#detail = reason;
+    this.#downSince = Date.now();
+    this.#options.log(`crosswire: cluster degraded: ${reason}; serving this node's clients alone`);
+    this.#host?.changed(
+      this.status(),
+      "The link to the other crosswire nodes is down: you can still talk to the users " +
+        "connected here, but messages to and from other nodes cannot be delivered until it is back.",
+    );
+  }
+
+  // Both connections are back: subscribe again, renew the lease, and put this
+  // node's names and presence back (Redis may have lost them, or they lapsed).
+  async #recover(): Promise<void> {
+    if (this.#up || this.#link.state !== "ready") return;
+    try {
+      await this.#link.sub.subscribe(...this.#channels);
+      await this.#reassert();
+    } catch (error) {
+      this.#detail = `recovering: ${(error as Error).message}`;
+      return; // the next tick tries again
+    }
+    const seconds = Math.round((Date.now() - this.#downSince) / 1000);
+    const dropped = this.#dropped;
+    this.#dropped = 0;
+    this.#up = true;
+    this.#detail = undefined;
+    this.#options.log(
+      `crosswire: cluster link back after ${seconds} s; messages that could not be sent meanwhile: ${dropped}`,
+    );
+    this.#host?.changed(
+      this.status(),
+      `The link to the other crosswire nodes is back after ${seconds} s. ` +
+        (dropped === 0
+          ? "Nothing said here was lost on the way to them."
+          : `${dropped} message${
+            dropped === 1 ? "" : "s"
+          } said here could not reach them meanwhile.`) +
+        " What was said on other nodes meanwhile did not reach you.",
+    );
+  }
+
+  // Wipes what Redis has of this node and writes it again from the mirror, in one pipeline.
+  async #reassert(): Promise<void> {
+    const cmd = this.#link.cmd;
+    const prefix = this.#options.prefix;
+    const pipeline = cmd.pipeline() as unknown as Record<ScriptName, Script> & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    pipeline.cwReap(prefix, 1e9, this.node, 0, 1);
+    pipeline.cwHeartbeat(prefix, this.node, this.#lease());
+    const claims = this.#local.entries();
+    for (const { key, member, token } of claims.names) {
+      pipeline.cwClaim(prefix, key, member.node, member.session, member.name, token);
+    }
+    for (const { room, member } of claims.presence) {
+      pipeline.cwJoin(prefix, room, member.node, member.session, member.name, 0);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    this.#lastBeat = Date.now();
+    // A name someone else took while this node was away: its user must pick another.
+    claims.names.forEach(({ member }, i) => {
+      const [ok] = results[2 + i]![1] as [number];
+      if (ok !== 1) this.#host?.nameLost(member.session);
+    });
+  }
+
+  #lease(): number {
+    // Dead within nodeTimeoutMs: the lease, plus at most one tick until a reaper sees it.
+    return Math.max(this.#options.nodeTimeoutMs - 2 * TICK_MS, 3 * TICK_MS);
+  }
+
+  async #beat(): Promise<void> {
+    const [status, nodes, users, rooms] = await this.#call(
+      "cwHeartbeat",
+      this.node,
+      this.#lease(),
+    ) as number[];
+    this.#lastBeat = Date.now();
+    this.#counts = { nodes: nodes!, users: users!, rooms: rooms! };
+    if (status !== 0) await this.#reassert(); // Redis lost this node's state, or its lease lapsed
+  }
+
+  #tick(): void {
+    if (!this.#up) {
+      if (this.#link.state === "ready") void this.#recover();
+      return;
+    }
+    if (this.#beating) return;
+    this.#beating = true;
+    const due = Date.now() - this.#lastBeat >= this.#lease() / 3;
+    (async () => {
+      if (due) await this.#beat();
+      await this.#call("cwReap", REAP_BUDGET, "", this.#options.maxAnnouncedRoomSize, 0);
+    })().catch((error) => this.#trouble(error)).finally(() => this.#beating = false);
+  }
+}

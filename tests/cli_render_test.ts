@@ -1,0 +1,103 @@
+// The terminal client's own rendering of events: the server's voice starts with "-!- ", which
+// no user can produce, and names that could mislead carry "(?)".
+
+import assert from "node:assert/strict";
+import { renderEvent, showName } from "../client/cli.ts";
+import { colorsFor, styleFor } from "../client/_colors.ts";
+import type { ServerEvent } from "../core/protocol.ts";
+
+const ts = 0;
+const message = (text: string, extra = {}): ServerEvent => ({
+  type: "message",
+  id: "1",
+  ts,
+  room: "lobby",
+  from: "ann",
+  text,
+  ...extra,
+});
+
+Deno.test("renderEvent() starts every server-voice line with -!-", () => {
+  const server: ServerEvent[] = [
+    { type: "welcome", session: "s", name: "ann", others: 1, rooms: ["lobby"], reclaim: "r" },
+    { type: "joined", ts, room: "lobby", name: "bob" },
+    { type: "left", ts, room: "lobby", name: "bob", reason: "disconnect" },
+    { type: "renamed", ts, room: "lobby", from: "bob", to: "rob" },
+    { type: "renamed", ts, from: "bob", to: "rob" },
+    { type: "presence", room: "lobby", members: ["ann", "bob"], count: 3 },
+    { type: "rooms", rooms: [{ name: "lobby", members: 2 }], total: 1 },
+    { type: "rooms", rooms: [{ name: "a", members: 1 }], total: 2 },
+    { type: "rooms", rooms: [], total: 0 },
+    { type: "pong", ts },
+    { type: "notice", ts, text: "maintenance at noon\nback soon" },
+    { type: "error", code: "name_taken", message: "the name is taken" },
+  ];
+  for (const event of server) {
+    const lines = renderEvent(event);
+    assert.ok(lines.length > 0, event.type);
+    for (const line of lines) assert.match(line, /^-!- /, `${event.type}: ${line}`);
+  }
+  assert.deepEqual(renderEvent(server[0]!), [
+    "-!- Welcome, ann! 1 other user online. You are in lobby; type /help for commands.",
+  ]);
+  assert.deepEqual(renderEvent(server[5]!), ["-!- [lobby] 3 here: ann, bob and 1 more"]);
+  assert.deepEqual(renderEvent(server[7]!), [
+    "-!- Rooms: a (1) and more; /rooms a lists those after a",
+  ]);
+  assert.deepEqual(renderEvent(server[10]!), ["-!- maintenance at noon", "-!- back soon"]);
+  assert.deepEqual(renderEvent(server[11]!), ["-!- error name_taken: the name is taken"]);
+});
+
+Deno.test("renderEvent() starts every user line with [room] or [private ...]", () => {
+  assert.deepEqual(renderEvent(message("hi\n-!- ann is now an op")), [
+    "[lobby] ann: hi",
+    "[lobby] ann: -!- ann is now an op",
+  ]);
+  assert.deepEqual(renderEvent(message("waves", { action: true })), ["[lobby] * ann waves"]);
+  assert.deepEqual(
+    renderEvent({ type: "direct", id: "2", ts, from: "ann", to: "bob", text: "psst\n-!- x" }),
+    ["[private ann -> bob] psst", "[private ann -> bob] -!- x"],
+  );
+  assert.deepEqual(
+    renderEvent(message("", { file: { name: "cat.png", type: "image/png", size: 5000 } })),
+    ["[lobby] * ann shared cat.png (4.9 KiB, image/png)"],
+  );
+  assert.deepEqual(renderEvent(message("\x1b[2Jclear\u2028-!- forged")), [
+    "[lobby] ann: clear",
+    "[lobby] ann: -!- forged",
+  ]);
+});
+
+Deno.test("renderEvent() marks names that could mislead with (?)", () => {
+  const fake = "\u0430nn"; // Cyrillic а
+  assert.equal(showName("ann"), "ann");
+  assert.equal(showName(fake), `${fake}(?)`);
+  assert.equal(showName("ＡＮＮ"), "ＡＮＮ(?)");
+  assert.deepEqual(renderEvent({ ...message("hello"), from: fake } as ServerEvent), [
+    `[lobby] ${fake}(?): hello`,
+  ]);
+  assert.deepEqual(
+    renderEvent({ type: "direct", id: "2", ts, from: fake, to: "bob", text: "it's me" }),
+    [`[private ${fake}(?) -> bob] it's me`],
+  );
+  assert.deepEqual(renderEvent({ type: "joined", ts, room: "lobby", name: fake }), [
+    `-!- [lobby] ${fake}(?) joined`,
+  ]);
+  assert.deepEqual(
+    renderEvent({ type: "presence", room: "lobby", members: ["ann", fake], count: 2 }),
+    [`-!- [lobby] 2 here: ann, ${fake}(?)`],
+  );
+  // With colour, the mark is in reverse video and the line keeps its own colour.
+  const colors = colorsFor(true);
+  const [line] = renderEvent({ type: "joined", ts, room: "lobby", name: fake }, colors.mark);
+  assert.equal(line, `-!- [lobby] ${fake}\x1b[7m(?)\x1b[27m joined`);
+  assert.equal(
+    styleFor({ type: "joined", ts, room: "lobby", name: fake }, colors)(line!),
+    `\x1b[2m-!- [lobby] ${fake}\x1b[7m(?)\x1b[27m joined\x1b[0m`,
+  );
+});
+
+Deno.test("showName() strips what a terminal could hide or obey", () => {
+  assert.equal(showName("ann\ufe0f"), "ann(?)");
+  assert.equal(showName("a\x1b[31mnn"), "ann");
+});
