@@ -288,8 +288,12 @@ function open(client) {
         }
       }
     };
+    // A cluster: the publisher (client 0) on the first node, the others spread over all.
+    const port = config.ports
+      ? config.ports[client.index % config.ports.length]
+      : config.port;
     if (target === "relay-tcp") {
-      const socket = net.connect({ host: config.host, port: config.port });
+      const socket = net.connect({ host: config.host, port });
       socket.setNoDelay(true);
       client.write = (line) => socket.write(line + "\n");
       client.destroy = () => socket.destroy();
@@ -307,7 +311,7 @@ function open(client) {
       socket.on("close", onGone);
       return;
     }
-    const ws = new WebSocket(`ws://${config.host}:${config.port}/ws`, {
+    const ws = new WebSocket(`ws://${config.host}:${port}/ws`, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
       maxPayload: 256 * 1024 * 1024,
@@ -390,7 +394,9 @@ function publish(kind, senders, perSender, receiversEach, window) {
   const counter = kind === "m" ? () => delivered : () => warmDelivered;
   const base = counter();
   const total = senders.length * perSender * receiversEach;
-  const done = kind === "m" ? waitFor(base + total, 0) : waitFor(0, base + total);
+  const done = kind === "m"
+    ? waitFor(base + total, 0)
+    : waitFor(0, base + total);
   let seq = 0;
   const limit = window * senders.length * receiversEach;
   let scheduled = false;
@@ -459,14 +465,19 @@ function publishAtRate(sender, count, receiversEach, rate) {
 
 // ------------------------------------------------------------- measuring
 
+/** CPU time of the server (every process of a cluster together). */
 function serverCpuMs() {
-  try {
-    const stat = readFileSync(`/proc/${config.serverPid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-  } catch {
-    return NaN;
+  let total = 0;
+  for (const pid of config.serverPids ?? [config.serverPid]) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    } catch {
+      return NaN;
+    }
   }
+  return total;
 }
 
 /** Nanoseconds the server spent runnable but waiting for a CPU (other processes' fault). */

@@ -18,8 +18,12 @@
  */
 import { parseArgs } from "node:util";
 
-/** Which server a run talks to, and over what. */
-type Target = "baseline-ws" | "relay-ws" | "relay-tcp";
+/**
+ * Which server a run talks to, and over what. `cluster-ws` is two relay nodes
+ * on one redis-server: the publisher on node A, the subscribers split between
+ * A and B (all three processes on the server's core).
+ */
+type Target = "baseline-ws" | "relay-ws" | "relay-tcp" | "cluster-ws";
 
 /** How a scenario's headline number is read. */
 type Kind = "throughput" | "latency" | "roundtrip" | "memory";
@@ -34,6 +38,8 @@ interface Scenario {
   timeoutMs: number;
   /** The target's ratio against the baseline, per transport (see {@link meets}). */
   goal: Partial<Record<Target, number>>;
+  /** Also run on a two-node cluster, compared with the single node (relay-ws). */
+  cluster?: boolean;
 }
 
 /** What bench/loadgen.mjs prints after `RESULT `. */
@@ -55,6 +61,11 @@ interface GenResult {
   serverCpuMs?: number;
   serverWaitMs?: number;
   genCpuMs?: number;
+  /** Cluster runs: Redis commands, and Redis socket reads, per message published. */
+  redisCommandsPerMessage?: number;
+  redisReadsPerMessage?: number;
+  /** Cluster runs: PUBLISH commands per message published (events share a PUBLISH per turn). */
+  publishesPerMessage?: number;
 }
 
 interface Row {
@@ -63,7 +74,12 @@ interface Row {
   result: GenResult;
 }
 
-const TARGETS: readonly Target[] = ["baseline-ws", "relay-ws", "relay-tcp"];
+const TARGETS: readonly Target[] = [
+  "baseline-ws",
+  "relay-ws",
+  "relay-tcp",
+  "cluster-ws",
+];
 const ROOT = new URL("../", import.meta.url);
 const BENCH = new URL("./", import.meta.url);
 
@@ -82,7 +98,8 @@ function scenarios(quick: boolean): Scenario[] {
         window: 2_000,
       },
       timeoutMs: q(120_000, 20_000),
-      goal: { "relay-ws": 5, "relay-tcp": 10 },
+      goal: { "relay-ws": 5, "relay-tcp": 10, "cluster-ws": 0.5 },
+      cluster: true,
     },
     {
       name: "fanout-1000",
@@ -128,10 +145,13 @@ function scenarios(quick: boolean): Scenario[] {
       },
       timeoutMs: q(60_000, 20_000),
       goal: { "relay-ws": 1.5, "relay-tcp": 1.5 },
+      cluster: true,
     },
     {
       name: "roundtrip",
-      title: `round trip A -> B x ${q(10_000, 1_000).toLocaleString("en-US")}, sequential`,
+      title: `round trip A -> B x ${
+        q(10_000, 1_000).toLocaleString("en-US")
+      }, sequential`,
       kind: "roundtrip",
       config: {
         scenario: "roundtrip",
@@ -218,6 +238,8 @@ interface RunningServer {
   tcpPort: number;
   log: () => string;
   stop: () => Promise<void>;
+  /** A cluster: every node's HTTP port (clients are spread over them), every pid, and Redis. */
+  cluster?: { ports: number[]; pids: number[]; redisPort: number };
 }
 
 // The relay's protective limits are for the internet, not for one load
@@ -239,7 +261,9 @@ const LIFTED_LIMITS: readonly [string, string][] = [
 async function relayFlags(): Promise<string[]> {
   const main = new URL("main.ts", ROOT).pathname;
   const help = await output(Deno.execPath(), ["run", "-A", main, "--help"]);
-  return LIFTED_LIMITS.filter(([flag]) => new RegExp(`^\\s*${flag}\\b`, "m").test(help)).flat();
+  return LIFTED_LIMITS.filter(([flag]) =>
+    new RegExp(`^\\s*${flag}\\b`, "m").test(help)
+  ).flat();
 }
 
 /** The deno process itself, should a wrapper have forked rather than exec'd it. */
@@ -260,15 +284,106 @@ async function serverPid(pid: number): Promise<number> {
   return pid;
 }
 
+const CLIENT_COMMANDS = new Set([
+  "publish",
+  "evalsha",
+  "eval",
+  "subscribe",
+  "unsubscribe",
+  "ping",
+]);
+
+/** Redis's counters that the cluster rows report. */
+async function redisCounters(
+  port: number,
+): Promise<{ calls: number; publishes: number; reads: number }> {
+  const info = await output("redis-cli", ["-p", String(port), "INFO", "all"]);
+  let calls = 0;
+  let publishes = 0;
+  // Commands the nodes sent; the ones their Lua scripts run inside are counted by Redis too.
+  for (const match of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    if (!CLIENT_COMMANDS.has(match[1]!)) continue;
+    calls += Number(match[2]);
+    if (match[1] === "publish") publishes += Number(match[2]);
+  }
+  const reads = Number(/^total_reads_processed:(\d+)/m.exec(info)?.[1] ?? 0);
+  return { calls, publishes, reads };
+}
+
+/** redis-server and two relay nodes on it, all pinned where the server goes. */
+async function startCluster(
+  pin: string[],
+  extraFlags: string[],
+  profileDir: string | undefined,
+): Promise<RunningServer> {
+  const redisPort = freePort();
+  const redis = new Deno.Command(pin[0] ?? "redis-server", {
+    args: [
+      ...pin.slice(1),
+      ...(pin.length > 0 ? ["redis-server"] : []),
+      "--port",
+      String(redisPort),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
+    stdout: "null",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const stopRedis = async () => {
+    try {
+      redis.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await redis.status;
+  };
+  const nodes: RunningServer[] = [];
+  try {
+    await waitForPort(redisPort, redis, 10_000);
+    const flags = [...extraFlags, "--redis", `redis://127.0.0.1:${redisPort}`];
+    for (let i = 0; i < 2; i++) {
+      nodes.push(await startServer("relay-ws", pin, flags, profileDir));
+    }
+  } catch (error) {
+    for (const node of nodes) await node.stop();
+    await stopRedis();
+    throw error;
+  }
+  const [a, b] = nodes as [RunningServer, RunningServer];
+  return {
+    pid: a.pid,
+    port: a.port,
+    tcpPort: a.tcpPort,
+    log: () => a.log() + b.log(),
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await stopRedis();
+    },
+    cluster: {
+      ports: [a.port, b.port],
+      pids: [a.pid, b.pid, redis.pid],
+      redisPort,
+    },
+  };
+}
+
 async function startServer(
   target: Target,
   pin: string[],
   extraFlags: string[],
   profileDir: string | undefined,
 ): Promise<RunningServer> {
+  if (target === "cluster-ws") {
+    return await startCluster(pin, extraFlags, profileDir);
+  }
   const port = freePort();
   const tcpPort = freePort();
-  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const profile = profileDir
+    ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+    : [];
   const script = target === "baseline-ws"
     ? [
       "bench/baseline_server.ts",
@@ -393,12 +508,15 @@ async function runOne(
     };
   }
   try {
-    return await runGenerator(
+    const cluster = server.cluster;
+    const before = cluster ? await redisCounters(cluster.redisPort) : undefined;
+    const result = await runGenerator(
       {
         ...scenario.config,
-        target,
+        target: target === "cluster-ws" ? "relay-ws" : target,
         host: "127.0.0.1",
         port: target === "relay-tcp" ? server.tcpPort : server.port,
+        ...(cluster ? { ports: cluster.ports, serverPids: cluster.pids } : {}),
         serverPid: server.pid,
         clockTicks,
         textBytes: 64,
@@ -407,6 +525,16 @@ async function runOne(
       pins.generator,
       scenario.timeoutMs,
     );
+    if (cluster && before) {
+      const after = await redisCounters(cluster.redisPort);
+      const published = Number(scenario.config.messages ?? 0) +
+        Number(scenario.config.warmup ?? 0);
+      result.redisCommandsPerMessage = (after.calls - before.calls) / published;
+      result.redisReadsPerMessage = (after.reads - before.reads) / published;
+      result.publishesPerMessage = (after.publishes - before.publishes) /
+        published;
+    }
+    return result;
   } finally {
     await server.stop();
   }
@@ -442,7 +570,9 @@ function describe(kind: Kind, r: GenResult): string {
       return `${fmt(r.rate ?? NaN)} msg/s`;
     case "latency":
     case "roundtrip":
-      return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${fmt(r.p99Ms ?? NaN, 3)} ms`;
+      return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${
+        fmt(r.p99Ms ?? NaN, 3)
+      } ms`;
     case "memory":
       return `${fmt(r.perConnKB ?? NaN, 1)} KB/conn`;
   }
@@ -471,7 +601,13 @@ function table(rows: Row[]): string {
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const { scenario, target, result } of rows) {
-    const base = rows.find((r) => r.scenario === scenario && r.target === "baseline-ws");
+    // A cluster is measured against the single node it replaces; the rest against the baseline.
+    const reference: Target = target === "cluster-ws"
+      ? "relay-ws"
+      : "baseline-ws";
+    const base = rows.find((r) =>
+      r.scenario === scenario && r.target === reference
+    );
     const value = headline(scenario.kind, result);
     const baseValue = base ? headline(scenario.kind, base.result) : undefined;
     let ratio = "";
@@ -480,24 +616,38 @@ function table(rows: Row[]): string {
     if (target === "baseline-ws") ratio = "1.00x";
     else if (value !== undefined && baseValue !== undefined && baseValue > 0) {
       const r = value / baseValue;
-      ratio = `${fmt(r, 2)}x`;
+      ratio = `${fmt(r, 2)}x${target === "cluster-ws" ? " of relay-ws" : ""}`;
       if (goal !== undefined) {
         verdict = meets(scenario.kind, r, goal) ? ": met" : ": MISSED";
       }
     } else ratio = "n/a";
+    const redis = result.redisCommandsPerMessage === undefined
+      ? ""
+      : `; Redis per message: ${
+        fmt(result.redisCommandsPerMessage, 3)
+      } commands sent (${
+        fmt(result.publishesPerMessage ?? NaN, 3)
+      } PUBLISH, logins included), ${
+        fmt(result.redisReadsPerMessage ?? NaN, 3)
+      } reads`;
     const check = result.ok
-      ? result.expected !== undefined ? `ok, ${fmt(result.delivered ?? 0)} delivered` : "ok"
+      ? (result.expected !== undefined
+        ? `ok, ${fmt(result.delivered ?? 0)} delivered`
+        : "ok") +
+        redis
       : `${result.timedOut ? "TIMED OUT" : "FAILED"}: ${
         (result.firstError ?? "").replaceAll("|", "/").slice(0, 120)
       }`;
     // Memory is measured over connect and settle; its CPU share would mislead.
     const elapsed = scenario.kind === "memory" ? undefined : result.elapsedMs;
     lines.push(
-      `| ${scenario.title} | ${target} | ${describe(scenario.kind, result)} | ${ratio} | ${
+      `| ${scenario.title} | ${target} | ${
+        describe(scenario.kind, result)
+      } | ${ratio} | ${
         goal === undefined ? "" : goalText(scenario.kind, goal) + verdict
-      } | ${cpu(result.serverCpuMs, elapsed)} | ${cpu(result.serverWaitMs, elapsed)} | ${
-        cpu(result.genCpuMs, elapsed)
-      } | ${check} |`,
+      } | ${cpu(result.serverCpuMs, elapsed)} | ${
+        cpu(result.serverWaitMs, elapsed)
+      } | ${cpu(result.genCpuMs, elapsed)} | ${check} |`,
     );
   }
   return lines.join("\n");
@@ -540,9 +690,9 @@ async function machine(pinned: boolean, loadBefore: string): Promise<string> {
 
 function stamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}-${
-    p(date.getHours())
-  }${p(date.getMinutes())}`;
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${
+    p(date.getDate())
+  }-${p(date.getHours())}${p(date.getMinutes())}`;
 }
 
 async function main(): Promise<void> {
@@ -598,6 +748,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const scenario of chosen) {
     for (const target of TARGETS) {
+      if (target === "cluster-ws" && !scenario.cluster) continue;
       const t0 = performance.now();
       const result = await runOne(
         scenario,
@@ -617,9 +768,9 @@ async function main(): Promise<void> {
   }
 
   const report = [
-    `# crosswire bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC${
-      flags.quick ? " (quick)" : ""
-    }`,
+    `# crosswire bench, ${
+      started.toISOString().slice(0, 16).replace("T", " ")
+    } UTC${flags.quick ? " (quick)" : ""}`,
     "",
     `\`deno run -A bench/run.ts${flags.quick ? " --quick" : ""}${
       wanted ? ` --only ${wanted.join(",")}` : ""
@@ -640,7 +791,13 @@ async function main(): Promise<void> {
   // The repository's `deno fmt --check` covers Markdown too.
   await new Deno.Command(Deno.execPath(), {
     // The repo config (line width) applies only when named: deno fmt FILE alone uses defaults.
-    args: ["fmt", "--quiet", "--config", new URL("deno.json", ROOT).pathname, file.pathname],
+    args: [
+      "fmt",
+      "--quiet",
+      "--config",
+      new URL("deno.json", ROOT).pathname,
+      file.pathname,
+    ],
     cwd: ROOT,
   })
     .output().catch(() => undefined);

@@ -327,8 +327,11 @@ export function showName(name: string, mark: Paint = (text) => text): string {
   return couldMislead(name) ? `${shown}${mark("(?)")}` : shown;
 }
 
+// The server's report of a share (as in text mode): no /me can imitate it.
 function fileText(file: FileInfo): string {
-  return `shared ${cleanText(file.name)} (${formatBytes(file.size)}, ${cleanText(file.type)})`;
+  return `shared a file: ${JSON.stringify(cleanText(file.name))} (${formatBytes(file.size)}, ${
+    cleanText(file.type)
+  })`;
 }
 
 // A multi-line text becomes several lines, each with the same prefix.
@@ -357,13 +360,7 @@ export function renderEvent(event: ServerEvent, mark: Paint = (text) => text): s
       const head = event.type === "message"
         ? `${room(event.room)} `
         : `[private ${who(event.from)} -> ${who(event.to)}] `;
-      if (event.file) {
-        return [
-          `${head}${event.type === "message" ? `* ${who(event.from)} ` : ""}${
-            fileText(event.file)
-          }`,
-        ];
-      }
+      if (event.file) return [`${SERVER}${head}${who(event.from)} ${fileText(event.file)}`];
       const text = event.text ?? "";
       if (event.action) return prefixed(`${head}* ${who(event.from)} `, text);
       return prefixed(event.type === "message" ? `${head}${who(event.from)}: ` : head, text);

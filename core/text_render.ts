@@ -26,10 +26,12 @@ export function formatBytes(size: number): string {
   return `${(size / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function fileNotice(file: FileInfo): string {
-  return `shared ${cleanText(file.name)} (${formatBytes(file.size)}, ${
-    cleanText(file.type)
-  }); a WebSocket client can receive it`;
+// A file share is the server's report of what a user did, so no /me can imitate it; the
+// name, which the sender chose, is quoted.
+function fileNotice(from: string, file: FileInfo): string {
+  return `${who(from)} shared a file: ${JSON.stringify(cleanText(file.name))} (${
+    formatBytes(file.size)
+  }, ${cleanText(file.type)}); a WebSocket client can receive it`;
 }
 
 // A multi-line message becomes several lines, each with the same prefix.
@@ -66,13 +68,13 @@ export function renderTextLines(event: ServerEvent): string[] {
       return lines;
     }
     case "message":
-      if (event.file) return [`[${event.room}] * ${who(event.from)} ${fileNotice(event.file)}`];
+      if (event.file) return [`${SERVER}[${event.room}] ${fileNotice(event.from, event.file)}`];
       return event.action
         ? prefixed(`[${event.room}] * ${who(event.from)} `, event.text ?? "")
         : prefixed(`[${event.room}] ${who(event.from)}: `, event.text ?? "");
     case "direct": {
       const head = `[private ${who(event.from)} -> ${who(event.to)}] `;
-      if (event.file) return [head + fileNotice(event.file)];
+      if (event.file) return [`${SERVER}${head}${fileNotice(event.from, event.file)}`];
       return prefixed(event.action ? `${head}* ${who(event.from)} ` : head, event.text ?? "");
     }
     case "joined":

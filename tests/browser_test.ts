@@ -220,7 +220,7 @@ Deno.test({
         `(() => { const i = document.querySelector("#log .preview img");
           return i !== null && i.complete && i.naturalWidth === 240; })()`,
       );
-      await tess.expect((line) => line.includes("ann shared gradient.png"));
+      await tess.expect((line) => line.includes('ann shared a file: "gradient.png"'));
 
       // A file over the announced limit is refused before it is sent.
       await ann.setInputFiles("#file-input", {

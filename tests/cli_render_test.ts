@@ -60,7 +60,7 @@ Deno.test("renderEvent() starts every user line with [room] or [private ...]", (
   );
   assert.deepEqual(
     renderEvent(message("", { file: { name: "cat.png", type: "image/png", size: 5000 } })),
-    ["[lobby] * ann shared cat.png (4.9 KiB, image/png)"],
+    ['-!- [lobby] ann shared a file: "cat.png" (4.9 KiB, image/png)'],
   );
   assert.deepEqual(renderEvent(message("\x1b[2Jclear\u2028-!- forged")), [
     "[lobby] ann: clear",

@@ -214,13 +214,13 @@ Deno.test("cli saves a file another cli shares with /send, with identical bytes"
       await ann.type(`/send ${file}`);
       await ann.stdout.waitFor("* sent cat.png (4.9 KiB) to lobby");
       await bob.stdout.waitFor(
-        `shared cat.png (4.9 KiB, image/png); saved to ${downloads}/cat.png`,
+        `ann shared a file: "cat.png" (4.9 KiB, image/png); saved to ${downloads}/cat.png`,
       );
       assert.deepEqual(await Deno.readFile(`${downloads}/cat.png`), bytes);
 
       await ann.type(`/send ${file} bob`);
       await bob.stdout.waitFor(
-        `[private ann -> bob] shared cat.png (4.9 KiB, image/png); saved to ${downloads}/cat (1).png`,
+        `-!- [private ann -> bob] ann shared a file: "cat.png" (4.9 KiB, image/png); saved to ${downloads}/cat (1).png`,
       );
       assert.deepEqual(await Deno.readFile(`${downloads}/cat (1).png`), bytes);
 

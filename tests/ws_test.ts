@@ -114,7 +114,7 @@ Deno.test("WebSocket: a binary frame reaches WebSocket members as binary and TCP
   assert.deepEqual(got, payload);
   assert.match(
     await tess.expect("shared"),
-    /^\[lobby\] \* ann shared cat\.png \(2\.9 KiB, image\/png\)/,
+    /^-!- \[lobby\] ann shared a file: "cat\.png" \(2\.9 KiB, image\/png\)/,
   );
   ann.sendBinary(new Uint8Array([9, 9, 9]));
   assert.equal((await ann.expect("error")).code, "bad_frame");

@@ -80,7 +80,7 @@ Deno.test("Outgoing.frame() sends a file as a binary frame or as base64 JSON", (
   assert.deepEqual(JSON.parse(textOf(out.frame(WireFormat.JsonLine))), { ...rest, data: "AQID" });
   assert.equal(
     textOf(out.frame(WireFormat.TextLine)),
-    "[lobby] * ann shared a.bin (3 B, application/octet-stream); a WebSocket client can receive it\r\n",
+    '-!- [lobby] ann shared a file: "a.bin" (3 B, application/octet-stream); a WebSocket client can receive it\r\n',
   );
 });
 
@@ -123,7 +123,7 @@ Deno.test("Outgoing.frame() strips ANSI and control characters from text output"
   const file = { name: "x\x1b[8m.png", type: "image/png\x07", size: 2048 };
   assert.equal(
     rendered({ type: "message", id: "f", ts: 0, room: "lobby", from: "ann", file }),
-    "[lobby] * ann shared x.png (2.0 KiB, image/png); a WebSocket client can receive it\r\n",
+    '-!- [lobby] ann shared a file: "x.png" (2.0 KiB, image/png); a WebSocket client can receive it\r\n',
   );
 });
 
