@@ -50,6 +50,16 @@ export class Ticket {
     this.#released = admission === undefined;
   }
 
+  /**
+   * A ticket for a connection refused before it got a place: it counts
+   * nowhere, and {@link Relay.connect} answers it with `server_busy`.
+   *
+   * @param address The remote address, for the session's records.
+   */
+  static refused(address?: string): Ticket {
+    return new Ticket(undefined, address, Date.now());
+  }
+
   /** True until the connection logs in. */
   get pending(): boolean {
     return this.#pending;

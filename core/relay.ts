@@ -213,7 +213,7 @@ export class Relay {
     const session = new Session(
       this.#sessionHost,
       port,
-      ticket ?? new Ticket(undefined, address, this.#now()),
+      ticket ?? Ticket.refused(address),
     );
     if (this.#closing) {
       session.close(

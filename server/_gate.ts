@@ -67,8 +67,6 @@ export class ConnectionGate {
 
   /** A ticket the relay turns away with `server_busy`, for a socket refused here. */
   refusedTicket(address: string | undefined): Ticket {
-    const ticket = new Ticket(undefined, address, Date.now());
-    ticket.release();
-    return ticket;
+    return Ticket.refused(address);
   }
 }

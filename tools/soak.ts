@@ -43,7 +43,9 @@ async function startServer() {
       "--host=127.0.0.1",
       "--port=0",
       "--tcp-port=0",
-      "--max-per-address=5000", // every soak client comes from 127.0.0.1
+      // Every soak client comes from 127.0.0.1, and churners connect many at a time.
+      "--max-per-address=5000",
+      "--max-pending-per-address=5000",
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeBinaryFrame } from "../../core/binary_frame.ts";
 import type { Frame } from "../../core/outgoing.ts";
+import { couldMislead } from "../../core/misleading.ts";
 import { nameKey } from "../../core/names.ts";
 import { Relay } from "../../core/relay.ts";
 import { cleanText } from "../../core/sanitize.ts";
@@ -200,6 +201,8 @@ function validRoom(raw: string): string | undefined {
 }
 
 const key = (name: string) => nameKey(name);
+// Text mode marks a name that could pass for someone else's (see core/misleading.ts).
+const shown = (name: string) => couldMislead(name) ? `${name}(?)` : name;
 const utf8Length = (text: string) => new TextEncoder().encode(text).length;
 
 type Received = Record<string, unknown>;
@@ -251,6 +254,8 @@ class World {
     this.limits = limits;
     this.relay = new Relay({
       ...limits,
+      // The budget before login has its own tests; here it would only end sessions early.
+      maxLoginBytes: 1 << 20,
       now: () => this.clock,
       onError: (error) => this.bugs.push(error),
     });
@@ -365,7 +370,7 @@ class World {
     const from = c.name!;
     for (const member of this.live()) {
       if (!member.rooms.includes(room) || (member === c && !c.echo)) continue;
-      const prefix = action ? `[${room}] * ${from} ` : `[${room}] ${from}: `;
+      const prefix = action ? `[${room}] * ${shown(from)} ` : `[${room}] ${shown(from)}: `;
       this.expectations.push({
         to: member,
         what: `message from ${from} in ${room}`,
@@ -390,7 +395,9 @@ class World {
         to: member,
         what: `direct ${from} -> ${to}`,
         matches: (e) => e.type === "direct" && e.from === from && e.to === to && e.text === checked,
-        lines: checked.split("\n").map((line) => `[private ${from} -> ${to}] ${line}`),
+        lines: checked.split("\n").map((line) =>
+          `[private ${shown(from)} -> ${shown(to)}] ${line}`
+        ),
       });
     }
   }
