@@ -23,7 +23,7 @@ A cluster (several processes on one Redis act as one relay):
                            (default $REDIS_URL; without either, one node in memory)
   --redis-prefix PREFIX    prefix of every Redis key and channel (default crosswire:)
   --node-timeout SECONDS   a node that stops renewing its lease is dead this long after:
-                           its users leave the other nodes' rooms (default 15)
+                           its users leave the other nodes' rooms (default 15, at least 5)
   --redis-wait SECONDS     how long to retry an unreachable Redis at startup (default 10)
 
 TLS and browsers:
@@ -327,10 +327,13 @@ function redisEngine(
     const value = flags[flag];
     return (value === undefined ? fallback : positiveNumber(flag, value)) * 1000;
   };
+  // A lease is renewed every few seconds and reaping runs each second: less would misfire.
+  const nodeTimeout = seconds("node-timeout", 15);
+  if (nodeTimeout < 5000) fail("--node-timeout must be at least 5 seconds");
   return new redis.RedisEngine({
     url,
     prefix: flags["redis-prefix"] ?? "crosswire:",
-    nodeTimeoutMs: seconds("node-timeout", 15),
+    nodeTimeoutMs: nodeTimeout,
     connectTimeoutMs: seconds("redis-wait", 10),
     ...(relay.maxAnnouncedRoomSize === undefined
       ? {}

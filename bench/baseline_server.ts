@@ -26,8 +26,7 @@ const clients = new Set<WebSocket>();
 const server = Deno.serve({
   hostname: flags.host,
   port: Number(flags.port ?? "8090"),
-  onListen: ({ hostname, port }) =>
-    console.log(`baseline: ws://${hostname}:${port}/ws`),
+  onListen: ({ hostname, port }) => console.log(`baseline: ws://${hostname}:${port}/ws`),
 }, (request) => {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("baseline: WebSocket only\n", { status: 426 });

@@ -71,7 +71,7 @@ async function run(root: string, members: number, framing: "lines" | "frames"): 
   const started = performance.now();
   for (let i = 0; i < messages; i++) {
     say();
-    if (i % 64 === 63) for (const session of sessions) session.outbound.take();
+    if (i % 64 === 63) { for (const session of sessions) session.outbound.take(); }
   }
   const seconds = (performance.now() - started) / 1000;
   return (messages * (members - 1)) / seconds;

@@ -289,9 +289,7 @@ function open(client) {
       }
     };
     // A cluster: the publisher (client 0) on the first node, the others spread over all.
-    const port = config.ports
-      ? config.ports[client.index % config.ports.length]
-      : config.port;
+    const port = config.ports ? config.ports[client.index % config.ports.length] : config.port;
     if (target === "relay-tcp") {
       const socket = net.connect({ host: config.host, port });
       socket.setNoDelay(true);
@@ -394,9 +392,7 @@ function publish(kind, senders, perSender, receiversEach, window) {
   const counter = kind === "m" ? () => delivered : () => warmDelivered;
   const base = counter();
   const total = senders.length * perSender * receiversEach;
-  const done = kind === "m"
-    ? waitFor(base + total, 0)
-    : waitFor(0, base + total);
+  const done = kind === "m" ? waitFor(base + total, 0) : waitFor(0, base + total);
   let seq = 0;
   const limit = window * senders.length * receiversEach;
   let scheduled = false;

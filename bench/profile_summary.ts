@@ -74,9 +74,7 @@ export function summarise(profile: CpuProfile, top = 25): string {
   const busy = total - idle;
   const pct = (t: number) => `${(t / busy * 100).toFixed(1).padStart(5)}%`;
   const lines = [
-    `sampled ${(total / 1e6).toFixed(2)} s, busy ${
-      (busy / 1e6).toFixed(2)
-    } s; shares of busy time`,
+    `sampled ${(total / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s; shares of busy time`,
     "",
     "self time:",
   ];

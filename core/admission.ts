@@ -2,6 +2,28 @@
 // it is accepted until it closes, whether it ever logs in or not, so sockets
 // that never finish a handshake count against the same limits as users.
 
+/**
+ * The key under which an address is counted: an IPv4 address as it is, an
+ * IPv6 address by its /64 network, which one customer usually holds whole (a
+ * per-address limit on single IPv6 addresses would not limit anyone).
+ */
+export function addressKey(address: string): string {
+  const bare = address.replace(/%.*$/, "").replace(/^\[|\]$/g, "");
+  if (!bare.includes(":")) return bare;
+  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return mapped[1]!;
+  const [head = "", tail] = bare.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = [
+    ...left,
+    ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"),
+    ...right,
+  ];
+  return groups.slice(0, 4).map((group) => (parseInt(group, 16) || 0).toString(16)).join(":") +
+    "::/64";
+}
+
 /** The limits {@link Admission} enforces. */
 export interface AdmissionLimits {
   /** Open connections in all. */
@@ -34,7 +56,7 @@ interface AddressCount {
  * ```
  */
 export class Ticket {
-  /** The remote address it was admitted for, when the transport knows it. */
+  /** The remote address it was admitted for (an IPv6 one by its /64), when known. */
   readonly address: string | undefined;
   /** When it was admitted, in the relay clock's milliseconds. */
   readonly openedAt: number;
@@ -111,8 +133,9 @@ export class Admission {
   }
 
   /** A ticket for a new connection from `address`, or undefined when a limit is reached. */
-  admit(address: string | undefined, now: number): Ticket | undefined {
+  admit(remote: string | undefined, now: number): Ticket | undefined {
     const limits = this.#limits;
+    const address = remote === undefined ? undefined : addressKey(remote);
     if (this.#open >= limits.maxConnections) return undefined;
     if (address !== undefined) {
       const count = this.#addresses.get(address);

@@ -1,7 +1,7 @@
 /**
  * The seam between one relay node and the state it shares with other nodes:
  * names, presence and fan-out. {@link MemoryEngine} is a cluster of one, in
- * this process; a Redis engine (server/redis/) makes several processes one
+ * this process; a Redis engine (`redis/`, `@crosswire/relay/redis`) makes several processes one
  * relay. Methods that may need a round trip return `T | Promise<T>`: the
  * in-memory engine answers synchronously, so a single node never waits.
  *
@@ -9,7 +9,17 @@
  */
 import type { DirectEvent, ServerEvent } from "./protocol.ts";
 
-/** A value now, or later. */
+/**
+ * A value now, or later: the in-memory engine answers at once, a remote one later.
+ *
+ * @example
+ * ```ts
+ * import type { MaybePromise } from "@crosswire/relay";
+ * const now: MaybePromise<number> = 1;
+ * const later: MaybePromise<number> = Promise.resolve(2);
+ * if ((await now) + (await later) !== 3) throw new Error("unexpected");
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /**

@@ -19,7 +19,23 @@ interface NameEntry {
   heldUntil: number | undefined;
 }
 
-/** Options for {@link MemoryEngine}. */
+/**
+ * Options for {@link MemoryEngine}.
+ *
+ * @example A clock the tests control
+ * ```ts
+ * import { MemoryEngine, type MemoryEngineOptions } from "@crosswire/relay";
+ * let time = 0;
+ * const options: MemoryEngineOptions = { now: () => time };
+ * const engine = new MemoryEngine(options);
+ * engine.claimName("ann", { node: engine.node, session: "s1", name: "ann" }, "t");
+ * engine.releaseName("ann", "s1", { ms: 1000 });
+ * time = 1000;
+ * if (!engine.claimName("ann", { node: engine.node, session: "s2", name: "ann" }, "u").ok) {
+ *   throw new Error("the hold should have run out");
+ * }
+ * ```
+ */
 export interface MemoryEngineOptions {
   /** Clock for name holds, in milliseconds since the epoch. @default Date.now */
   now?: () => number;

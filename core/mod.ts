@@ -6,7 +6,7 @@
 export { LOBBY, Relay } from "./relay.ts";
 export type { HealthReport, RelayStats } from "./relay.ts";
 export type { RelayLimits, RelayOptions } from "./limits.ts";
-export { Admission, Ticket } from "./admission.ts";
+export { addressKey, Admission, Ticket } from "./admission.ts";
 export type { AdmissionLimits } from "./admission.ts";
 export { Session } from "./session.ts";
 export type { Departure, Port, SessionState } from "./session.ts";

@@ -12,6 +12,9 @@ export interface RateLimits {
   byteBurst: number;
 }
 
+/** The most rate credit a pause can give: this many seconds of the sustained rate. */
+const MAX_CREDIT_SECONDS = 30;
+
 /** Admits or refuses messages by rate. Time comes from the caller. */
 export class RateLimiter {
   #limits: RateLimits;
@@ -46,13 +49,28 @@ export class RateLimiter {
 
   /**
    * Allows what `seconds` of the sustained rate would have, on top of a full
-   * bucket: input that queued up while the relay was paused still passes.
+   * bucket (at most 30 seconds' worth in all): input that queued up while the
+   * relay was paused still passes.
    */
   credit(seconds: number, now: number): void {
     this.#refill(now);
     const limits = this.#limits;
-    this.#messages += seconds * limits.messagesPerSecond;
-    this.#bytes += seconds * limits.bytesPerSecond;
+    // What a pause lets pile up, not a licence to flood: at most MAX_CREDIT_SECONDS' worth.
+    const credited = Math.min(seconds, MAX_CREDIT_SECONDS);
+    this.#messages = Math.max(
+      this.#messages,
+      Math.min(
+        this.#messages + credited * limits.messagesPerSecond,
+        MAX_CREDIT_SECONDS * limits.messagesPerSecond,
+      ),
+    );
+    this.#bytes = Math.max(
+      this.#bytes,
+      Math.min(
+        this.#bytes + credited * limits.bytesPerSecond,
+        MAX_CREDIT_SECONDS * limits.bytesPerSecond,
+      ),
+    );
   }
 
   /** True when both buckets are full: forgetting this limiter changes nothing. */

@@ -116,6 +116,7 @@ export class Relay {
   #rooms: Rooms;
   #messages: Messages;
   #closing = false;
+  #onError: (error: unknown) => void;
   #sessionHost: SessionHost;
   #engineHost: EngineHost;
 
@@ -129,9 +130,10 @@ export class Relay {
     const limits = this.limits = resolveLimits(options);
     const now = this.#now = options.now ?? Date.now;
     const engine = this.engine = options.engine ?? new MemoryEngine({ now });
-    const onError = options.onError ?? ((error: unknown) => console.error(error));
+    const onError = this.#onError = options.onError ?? ((error: unknown) => console.error(error));
     this.#admission = new Admission(limits);
-    this.#users = new Users(engine, limits.nameGraceMs);
+    // An address may have as many names kept as it may have connections.
+    this.#users = new Users(engine, limits.nameGraceMs, limits.maxConnectionsPerAddress, now);
     this.#rooms = new Rooms({ limits, engine, now, closing: () => this.#closing });
     this.#messages = new Messages({
       limits,
@@ -245,8 +247,15 @@ export class Relay {
   sweep(): void {
     const now = this.#now();
     this.#clock.tick(now);
-    for (const session of this.#sessions) session.sweep(now);
+    for (const session of this.#sessions) {
+      try {
+        session.sweep(now);
+      } catch (error) {
+        this.#onError(error); // a bug in one session's sweep must not stop the others'
+      }
+    }
     this.#messages.sweep(now);
+    this.#users.sweep(now);
   }
 
   /** Connection, user and room counts on this node. */
@@ -434,7 +443,10 @@ export class Relay {
       if (session.rooms.size === 0) return void session.send({ type: "renamed", ts, from, to });
       for (const room of session.rooms) {
         this.engine.rename(room, session.id, to);
-        this.#rooms.publish(room, { type: "renamed", ts, room, from, to });
+        const renamed: ServerEvent = { type: "renamed", ts, room, from, to };
+        // A crowd hears of it only in presence, as of joins and leaves.
+        if (this.#rooms.quiet(room)) session.send(renamed);
+        else this.#rooms.publish(room, renamed);
       }
     });
   }

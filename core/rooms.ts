@@ -73,6 +73,12 @@ export class Rooms {
       .sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   }
 
+  /** True when the room has more members here than are told of every join and leave. */
+  quiet(room: string): boolean {
+    const size = this.#rooms.get(room)?.members.size ?? 0;
+    return size > this.#host.limits.maxAnnouncedRoomSize;
+  }
+
   /** The room, when `session` is in it; else `not_in_room`. */
   memberRoom(session: Session, room: string): string {
     if (!session.rooms.has(room)) {
@@ -184,7 +190,8 @@ export class Rooms {
 
   #create(room: string, address: string | undefined): LocalRoom {
     const limits = this.#host.limits;
-    if (this.#rooms.size >= limits.maxRooms) {
+    // Everyone logs in to the lobby: it never counts against a room limit.
+    if (room !== LOBBY && this.#rooms.size >= limits.maxRooms) {
       throw new RelayError("room_limit", "the server has too many rooms; join an existing one");
     }
     // The lobby belongs to everyone, whoever happened to arrive first.

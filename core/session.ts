@@ -51,7 +51,17 @@ export interface Port {
   close(code: number, reason: string): void;
 }
 
-/** How a session ended: the user said goodbye, or the connection dropped. */
+/**
+ * How a session ended: the user said goodbye (`quit`, the name is free at
+ * once), or the connection dropped (`drop`, the name is kept a while for its user).
+ *
+ * @example
+ * ```ts
+ * import type { Departure } from "@crosswire/relay";
+ * const keepsName = (how: Departure) => how === "drop";
+ * if (!keepsName("drop") || keepsName("quit")) throw new Error("unexpected");
+ * ```
+ */
 export type Departure = "quit" | "drop";
 
 /** What the relay does for a session; implemented by {@link Relay}. */
@@ -426,7 +436,15 @@ export class Session {
 
   #waitFor(pending: Promise<void>): void {
     this.#waiting = [];
-    pending.then(() => this.#resume(), (error) => this.fail(error));
+    this.#then(pending);
+  }
+
+  // Whatever became of the request, the ones waiting behind it go on.
+  #then(pending: Promise<void>): void {
+    pending.then(() => this.#resume(), (error) => {
+      this.fail(error);
+      this.#resume();
+    });
   }
 
   #resume(): void {
@@ -434,10 +452,7 @@ export class Session {
     if (waiting === undefined) return; // closed meanwhile
     while (waiting.length > 0 && this.#state !== "closed") {
       const pending = this.#process(waiting.shift()!);
-      if (pending !== undefined) {
-        pending.then(() => this.#resume(), (error) => this.fail(error));
-        return;
-      }
+      if (pending !== undefined) return this.#then(pending);
     }
     this.#waiting = undefined;
   }

@@ -18,8 +18,10 @@ export const TEXT_HELP: readonly string[] = [
   "  /help             show this help",
   "  /quit             leave the server",
   "Any other line is said in the current room.",
+  "Files others share are announced; the web page or the terminal client receives them.",
 ];
 
+/** A size for people: bytes, KiB or MiB, one decimal. */
 export function formatBytes(size: number): string {
   if (size < 1024) return `${size} B`;
   if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
@@ -31,12 +33,17 @@ export function formatBytes(size: number): string {
 function fileNotice(from: string, file: FileInfo): string {
   return `${who(from)} shared a file: ${JSON.stringify(cleanText(file.name))} (${
     formatBytes(file.size)
-  }, ${cleanText(file.type)}); a WebSocket client can receive it`;
+  }, ${cleanText(file.type)})`;
 }
 
 // A multi-line message becomes several lines, each with the same prefix.
 function prefixed(prefix: string, text: string): string[] {
   return cleanText(text, true).split("\n").map((line) => prefix + line);
+}
+
+// What a user chose (their words, a file's name) may be long: wrapped here, not by the terminal.
+function said(lines: string[]): string[] {
+  return lines.flatMap(wrapLine);
 }
 
 // A name that could pass for someone else's is marked, as the page and the terminal client do.
@@ -68,14 +75,18 @@ export function renderTextLines(event: ServerEvent): string[] {
       return lines;
     }
     case "message":
-      if (event.file) return [`${SERVER}[${event.room}] ${fileNotice(event.from, event.file)}`];
-      return event.action
-        ? prefixed(`[${event.room}] * ${who(event.from)} `, event.text ?? "")
-        : prefixed(`[${event.room}] ${who(event.from)}: `, event.text ?? "");
+      if (event.file) {
+        return said([`${SERVER}[${event.room}] ${fileNotice(event.from, event.file)}`]);
+      }
+      return said(
+        event.action
+          ? prefixed(`[${event.room}] * ${who(event.from)} `, event.text ?? "")
+          : prefixed(`[${event.room}] ${who(event.from)}: `, event.text ?? ""),
+      );
     case "direct": {
       const head = `[private ${who(event.from)} -> ${who(event.to)}] `;
-      if (event.file) return [`${SERVER}${head}${fileNotice(event.from, event.file)}`];
-      return prefixed(event.action ? `${head}* ${who(event.from)} ` : head, event.text ?? "");
+      if (event.file) return said([`${SERVER}${head}${fileNotice(event.from, event.file)}`]);
+      return said(prefixed(event.action ? `${head}* ${who(event.from)} ` : head, event.text ?? ""));
     }
     case "joined":
       return [`${SERVER}[${event.room}] ${who(event.name)} joined`];
@@ -117,4 +128,47 @@ export function renderTextLines(event: ServerEvent): string[] {
     case "error":
       return [`${SERVER}error ${event.code}: ${cleanText(event.message)}`];
   }
+}
+
+/** Columns a text-mode line may take before the server wraps it itself. */
+const WRAP_COLUMNS = 78;
+/** What a wrapped line's continuations start with: nothing a first line starts with. */
+const CONTINUATION = "    ";
+// Characters a terminal draws two columns wide (CJK, Hangul, full-width forms, most emoji).
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+
+/**
+ * Splits a line wider than a terminal into several, each continuation indented. A
+ * terminal that wrapped it by itself would start a screen line with whatever a user
+ * put there (`-!- [lobby] ann left`, after enough padding); wrapped here, that text
+ * sits on an indented continuation, which no line of the server's or a user's own
+ * starts with.
+ */
+export function wrapLine(line: string): string[] {
+  // Narrow characters only (ASCII, Latin, Greek, Cyrillic...): one column each, cut by length.
+  if (!/[^\u0020-\u10ff]/.test(line)) {
+    if (line.length <= WRAP_COLUMNS) return [line];
+    const lines = [line.slice(0, WRAP_COLUMNS)];
+    const step = WRAP_COLUMNS - CONTINUATION.length;
+    for (let at = WRAP_COLUMNS; at < line.length; at += step) {
+      lines.push(CONTINUATION + line.slice(at, at + step));
+    }
+    return lines;
+  }
+  const lines: string[] = [];
+  let current = "";
+  let columns = 0;
+  for (const char of line) {
+    const width = WIDE.test(char) ? 2 : 1;
+    if (columns + width > WRAP_COLUMNS) {
+      lines.push(current);
+      current = CONTINUATION;
+      columns = CONTINUATION.length;
+    }
+    current += char;
+    columns += width;
+  }
+  lines.push(current);
+  return lines;
 }

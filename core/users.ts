@@ -26,10 +26,20 @@ export class Users {
   #local = new Map<string, Session>();
   #engine: Engine;
   #graceMs: number;
+  #maxHolds: number;
+  #now: () => number;
+  // When each of an address's held names is free again, so one address cannot hoard names.
+  #holds = new Map<string, number[]>();
 
-  constructor(engine: Engine, graceMs: number) {
+  /**
+   * @param graceMs How long a dropped user's name is kept for them.
+   * @param maxHoldsPerAddress Names kept at once for users from one address.
+   */
+  constructor(engine: Engine, graceMs: number, maxHoldsPerAddress: number, now: () => number) {
     this.#engine = engine;
     this.#graceMs = graceMs;
+    this.#maxHolds = maxHoldsPerAddress;
+    this.#now = now;
   }
 
   /** Logged-in sessions on this node. */
@@ -82,6 +92,11 @@ export class Users {
     const member = { node: this.#engine.node, session: session.id, name: to };
     return then(this.#engine.claimName(key, member, session.reclaim!), (claim) => {
       if (!claim.ok) throw taken(to, claim);
+      if (session.state === "closed") {
+        // It left while the claim was on its way: its new name goes with it.
+        if (key !== fromKey) this.#engine.releaseName(key, session.id);
+        return from;
+      }
       if (key !== fromKey) {
         this.#engine.releaseName(fromKey, session.id);
         if (this.#local.get(fromKey) === session) this.#local.delete(fromKey);
@@ -98,8 +113,32 @@ export class Users {
     if (name === undefined) return;
     const key = nameKey(name);
     if (this.#local.get(key) === session) this.#local.delete(key);
-    const hold = how === "drop" && this.#graceMs > 0 ? { ms: this.#graceMs } : undefined;
+    const hold = how === "drop" && this.#holdFor(session.remoteAddress)
+      ? { ms: this.#graceMs }
+      : undefined;
     this.#engine.releaseName(key, session.id, hold);
+  }
+
+  // Whether a name dropped from `address` may be kept, and if so counts it.
+  #holdFor(address: string | undefined): boolean {
+    if (this.#graceMs <= 0) return false;
+    if (address === undefined) return true;
+    const now = this.#now();
+    const ends = (this.#holds.get(address) ?? []).filter((end) => end > now);
+    if (ends.length >= this.#maxHolds) {
+      this.#holds.set(address, ends);
+      return false;
+    }
+    ends.push(now + this.#graceMs);
+    this.#holds.set(address, ends);
+    return true;
+  }
+
+  /** Forgets addresses whose held names have all run out. */
+  sweep(now: number): void {
+    for (const [address, ends] of this.#holds) {
+      if (ends.every((end) => end <= now)) this.#holds.delete(address);
+    }
   }
 
   // The name's key, unless another session on this node has it.

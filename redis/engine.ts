@@ -4,7 +4,6 @@
 // names and presence are mirrored in memory, so it keeps serving its clients
 // while Redis is away and can put everything back when Redis returns.
 
-import type { RedisOptions } from "ioredis";
 import {
   type ClusterCounts,
   type Engine,
@@ -51,8 +50,11 @@ export interface RedisEngineOptions {
   commandTimeoutMs?: number;
   /** Rooms larger than this hear no `left` for a dead node's users (as the relay's own). @default 500 */
   maxAnnouncedRoomSize?: number;
-  /** Extra ioredis options, such as `tls: { ca }` for a private CA. @default undefined */
-  redis?: RedisOptions;
+  /**
+   * TLS settings for a `rediss://` URL whose certificate a private CA signed
+   * (or run Deno with `DENO_CERT=ca.pem`). @default undefined
+   */
+  tls?: { ca?: string | string[] };
   /** Where state changes are logged, one line each. @default console.error */
   log?: (line: string) => void;
 }
@@ -63,6 +65,8 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 const MAX_BATCH = 256;
 /** How often the node's timer runs: heartbeat when due, and one reaping step. */
 const TICK_MS = 1000;
+/** Scripts per pipeline when a node writes its state again (each has the command timeout). */
+const REASSERT_BATCH = 2000;
 /** Entries one reaping step removes at most (keeps each Lua call short). */
 const REAP_BUDGET = 1000;
 
@@ -81,7 +85,7 @@ const REAP_BUDGET = 1000;
 export class RedisEngine implements Engine {
   /** This node's id: random, unique in the cluster. */
   readonly node: string = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
-  #options: Required<Omit<RedisEngineOptions, "redis">> & { redis?: RedisOptions };
+  #options: Required<Omit<RedisEngineOptions, "tls">> & { tls?: { ca?: string | string[] } };
   #link: RedisLink;
   #local = new MemoryEngine();
   #host: EngineHost | undefined;
@@ -98,9 +102,14 @@ export class RedisEngine implements Engine {
   #outbox = new Map<string, Envelope[]>();
   #flushing = false;
   #sequence = new Map<string, number>();
+  // Subscriptions on their way, by channel: a join waits for its room's.
+  #subscribing = new Map<string, Promise<unknown>>();
+  // Changes to this node's state while it was away; recovery repeats until none came in.
+  #changes = 0;
+  #recovering: Promise<void> | undefined;
   #dropped = 0;
-  // Receiving: the last sequence seen per origin node and channel, to count gaps.
-  #seen = new Map<string, number>();
+  // Receiving: the last sequence seen per channel and origin node, to count gaps.
+  #seen = new Map<string, Map<string, number>>();
   #missed = 0;
 
   /** Creates an engine; nothing connects until {@link start}. */
@@ -118,7 +127,7 @@ export class RedisEngine implements Engine {
       url: options.url,
       name: `crosswire:${this.node}`,
       commandTimeoutMs: this.#options.commandTimeoutMs,
-      ...(options.redis ? { redis: options.redis } : {}),
+      ...(options.tls ? { redis: { tls: options.tls } } : {}),
       message: (channel, payload) => this.#receive(channel, payload),
       lost: (reason) => this.#down(reason),
       ready: () => void this.#recover(),
@@ -176,14 +185,20 @@ export class RedisEngine implements Engine {
   subscribe(room: string): void {
     const channel = this.#channel(`room:${room}`);
     this.#channels.add(channel);
-    if (this.#up) this.#link.sub.subscribe(channel).catch((error) => this.#trouble(error));
+    this.#changes++;
+    if (!this.#up) return;
+    const done = this.#link.sub.subscribe(channel).catch((error) => this.#trouble(error))
+      .finally(() => this.#subscribing.delete(channel));
+    this.#subscribing.set(channel, done);
   }
 
   /** Stops receiving this room's events. */
   unsubscribe(room: string): void {
     const channel = this.#channel(`room:${room}`);
     this.#channels.delete(channel);
-    this.#forgetChannel(channel);
+    this.#seen.delete(channel);
+    this.#sequence.delete(channel);
+    this.#changes++;
     if (this.#up) this.#link.sub.unsubscribe(channel).catch((error) => this.#trouble(error));
   }
 
@@ -210,6 +225,7 @@ export class RedisEngine implements Engine {
   /** Claims the name cluster-wide (this node alone while degraded). */
   claimName(key: string, member: Member, reclaim: string): MaybePromise<NameClaim> {
     const local = this.#local.claimName(key, member, reclaim);
+    this.#changes++;
     if (!local.ok || !this.#up) return local;
     return this.#call("cwClaim", key, member.node, member.session, member.name, reclaim).then(
       (answer) => {
@@ -232,6 +248,7 @@ export class RedisEngine implements Engine {
   /** Frees the name (or holds it for its reclaim token for `hold.ms`). */
   releaseName(key: string, session: string, hold?: { ms: number }): void {
     this.#local.releaseName(key, session);
+    this.#changes++;
     if (this.#up) this.#fire("cwRelease", key, session, hold?.ms ?? 0);
   }
 
@@ -254,16 +271,18 @@ export class RedisEngine implements Engine {
   /** Adds the member to the room's shared presence; answers with the presence after it. */
   join(room: string, member: Member, limit: number): MaybePromise<Presence> {
     const local = this.#local.join(room, member, limit);
+    this.#changes++;
     if (!this.#up) return local;
-    return this.#presenceOf(
-      this.#call("cwJoin", room, member.node, member.session, member.name, limit),
-      local,
-    );
+    // Present only once this node hears the room: nothing said after the join is missed.
+    const subscribed = this.#subscribing.get(this.#channel(`room:${room}`));
+    const join = () => this.#call("cwJoin", room, member.node, member.session, member.name, limit);
+    return this.#presenceOf(subscribed ? subscribed.then(join) : join(), local);
   }
 
   /** Removes the session from the room's shared presence; answers with how many remain. */
   leave(room: string, session: string): MaybePromise<number> {
     const local = this.#local.leave(room, session);
+    this.#changes++;
     if (!this.#up) return local;
     return this.#call("cwLeave", room, this.node, session).then(Number, (error) => {
       this.#trouble(error);
@@ -274,6 +293,7 @@ export class RedisEngine implements Engine {
   /** Shows the member under its new name in the room's presence. */
   rename(room: string, session: string, name: string): void {
     this.#local.rename(room, session, name);
+    this.#changes++;
     if (this.#up) this.#fire("cwRename", room, this.node, session, name);
   }
 
@@ -304,6 +324,10 @@ export class RedisEngine implements Engine {
   #presenceOf(answer: Promise<unknown>, local: Presence): Promise<Presence> {
     return answer.then((result) => {
       const [count, ...members] = result as (string | number)[];
+      if (Number(count) < 0) {
+        this.#trouble(new Error("this node's lease ran out"));
+        return local;
+      }
       return { members: members.map(String), count: Number(count) };
     }, (error) => {
       this.#trouble(error);
@@ -340,7 +364,9 @@ export class RedisEngine implements Engine {
     }
     // One pipeline, one round trip, for everything this turn published.
     const pipeline = this.#link.cmd.pipeline();
+    let count = 0;
     for (const [channel, envelopes] of outbox) {
+      count += envelopes.length;
       for (let start = 0; start < envelopes.length; start += MAX_BATCH) {
         const q = (this.#sequence.get(channel) ?? 0) + 1;
         this.#sequence.set(channel, q);
@@ -348,7 +374,10 @@ export class RedisEngine implements Engine {
         pipeline.publish(channel, encodePayload({ o: this.node, q, e }));
       }
     }
-    pipeline.exec().catch((error) => this.#trouble(error));
+    pipeline.exec().catch((error) => {
+      this.#dropped += count; // may have been sent; counted as possibly missed
+      this.#trouble(error);
+    });
   }
 
   #receive(channel: string, text: string): void {
@@ -359,11 +388,12 @@ export class RedisEngine implements Engine {
       return; // not ours: another program publishing under our prefix
     }
     if (payload.o === this.node) return; // delivered here already, when published
-    if (payload.o !== "" && payload.q !== undefined) {
-      const key = `${payload.o}\n${channel}`;
-      const last = this.#seen.get(key);
+    if (payload.o !== "" && payload.q !== undefined && this.#channels.has(channel)) {
+      let origins = this.#seen.get(channel);
+      if (!origins) this.#seen.set(channel, origins = new Map());
+      const last = origins.get(payload.o);
       if (last !== undefined && payload.q > last + 1) this.#reportMissed(payload.q - last - 1);
-      this.#seen.set(key, payload.q);
+      origins.set(payload.o, payload.q);
     }
     const host = this.#host;
     if (!host) return;
@@ -374,11 +404,6 @@ export class RedisEngine implements Engine {
         this.#options.log(`crosswire: failed to deliver a message from another node: ${error}`);
       }
     }
-  }
-
-  #forgetChannel(channel: string): void {
-    const suffix = `\n${channel}`;
-    for (const key of this.#seen.keys()) if (key.endsWith(suffix)) this.#seen.delete(key);
   }
 
   #reportMissed(count: number): void {
@@ -410,11 +435,21 @@ export class RedisEngine implements Engine {
 
   // Both connections are back: subscribe again, renew the lease, and put this
   // node's names and presence back (Redis may have lost them, or they lapsed).
-  async #recover(): Promise<void> {
+  // One recovery at a time; what changes here meanwhile makes it go round again.
+  #recover(): Promise<void> {
+    return this.#recovering ??= this.#recoverOnce().finally(() => this.#recovering = undefined);
+  }
+
+  async #recoverOnce(): Promise<void> {
     if (this.#up || this.#link.state !== "ready") return;
     try {
-      await this.#link.sub.subscribe(...this.#channels);
-      await this.#reassert();
+      for (let round = 0;; round++) {
+        const changes = this.#changes;
+        await this.#link.sub.subscribe(...this.#channels);
+        await this.#reassert();
+        if (this.#changes === changes) break;
+        if (round === 10) throw new Error("this node's state kept changing");
+      }
     } catch (error) {
       this.#detail = `recovering: ${(error as Error).message}`;
       return; // the next tick tries again
@@ -439,29 +474,39 @@ export class RedisEngine implements Engine {
     );
   }
 
-  // Wipes what Redis has of this node and writes it again from the mirror, in one pipeline.
+  // Wipes what Redis has of this node and writes it again from the mirror, in
+  // pipelines of a bounded size (each command has the command timeout).
   async #reassert(): Promise<void> {
-    const cmd = this.#link.cmd;
     const prefix = this.#options.prefix;
-    const pipeline = cmd.pipeline() as unknown as Record<ScriptName, Script> & {
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    pipeline.cwReap(prefix, 1e9, this.node, 0, 1);
-    pipeline.cwHeartbeat(prefix, this.node, this.#lease());
-    const claims = this.#local.entries();
-    for (const { key, member, token } of claims.names) {
-      pipeline.cwClaim(prefix, key, member.node, member.session, member.name, token);
+    const { names, presence } = this.#local.entries();
+    type Call = [ScriptName, ...(string | number)[]];
+    const calls: Call[] = [
+      ["cwReap", 1e9, this.node, 0, 1],
+      ["cwHeartbeat", this.node, this.#lease()],
+      ...names.map((
+        { key, member, token },
+      ): Call => ["cwClaim", key, member.node, member.session, member.name, token]),
+      ...presence.map((
+        { room, member },
+      ): Call => ["cwJoin", room, member.node, member.session, member.name, 0]),
+    ];
+    const results: unknown[] = [];
+    for (let start = 0; start < calls.length; start += REASSERT_BATCH) {
+      const pipeline = this.#link.cmd.pipeline() as unknown as Record<ScriptName, Script> & {
+        exec(): Promise<[Error | null, unknown][] | null>;
+      };
+      for (const [script, ...args] of calls.slice(start, start + REASSERT_BATCH)) {
+        pipeline[script](prefix, ...args);
+      }
+      for (const [error, result] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        results.push(result);
+      }
     }
-    for (const { room, member } of claims.presence) {
-      pipeline.cwJoin(prefix, room, member.node, member.session, member.name, 0);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0];
     this.#lastBeat = Date.now();
     // A name someone else took while this node was away: its user must pick another.
-    claims.names.forEach(({ member }, i) => {
-      const [ok] = results[2 + i]![1] as [number];
+    names.forEach(({ member }, i) => {
+      const [ok] = results[2 + i] as [number];
       if (ok !== 1) this.#host?.nameLost(member.session);
     });
   }

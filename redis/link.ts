@@ -42,7 +42,11 @@ function backoff(attempt: number): number {
  * ```
  */
 export class RedisUnreachableError extends Error {
-  /** @param message One line: where, for how long, and the last error. */
+  /**
+   * Makes the error.
+   *
+   * @param message One line: where, for how long, and the last error.
+   */
   constructor(message: string) {
     super(message);
     this.name = "RedisUnreachableError";

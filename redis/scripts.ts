@@ -82,11 +82,6 @@ local old = redis.call('ZSCORE', P .. 'nodes', node)
 redis.call('ZADD', P .. 'nodes', t + lease, node)
 local status = 0
 if not old then status = 1 elseif tonumber(old) < t then status = 2 end
-for _, key in ipairs(redis.call('ZRANGEBYSCORE', P .. 'holds', '-inf', t, 'LIMIT', 0, 100)) do
-  redis.call('ZREM', P .. 'holds', key)
-  local value = redis.call('HGET', P .. 'names', key)
-  if value and string.sub(value, 1, 1) == '\\t' then redis.call('HDEL', P .. 'names', key) end
-end
 local users = redis.call('HLEN', P .. 'names') - redis.call('ZCARD', P .. 'holds')
 return {status, redis.call('ZCOUNT', P .. 'nodes', t, '+inf'), users, redis.call('ZCARD', P .. 'rooms')}
 `;
@@ -142,10 +137,15 @@ if holder == '' or not live(holder, now()) then return {} end
 return {holder, session, shown}
 `;
 
-/** ARGV: prefix, room, node, session, name, limit. Returns the presence after it: {count, names...}. */
+/**
+ * ARGV: prefix, room, node, session, name, limit. Returns the presence after it:
+ * {count, names...}, or {-1} while this node's lease is not live.
+ */
 const JOIN = COMMON + `
 local room, node, session, name, limit = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local t = now()
+-- A node whose lease ran out (and may have been reaped) must renew it first.
+if not live(node, t) then return {-1} end
 if redis.call('ZADD', P .. 'p:' .. room .. ':' .. node, 'NX', t, session) == 1 then
   redis.call('SADD', P .. 'node:' .. node .. ':rooms', room)
   redis.call('HINCRBY', P .. 'roomnodes:' .. room, node, 1)
@@ -194,11 +194,18 @@ return out
  * out), quiet room size, silent ('1': publish nothing). Dead nodes move from
  * `nodes` to `reaping` inside the script, so exactly one caller in the cluster
  * gets each; then up to BUDGET entries are removed per call, and the rooms hear
- * that those users left. Returns {newly dead, nodes still reaping}.
+ * that those users left; held names whose time ran out are freed too. Returns
+ * {newly dead, nodes still reaping}.
  */
 const REAP = COMMON + `
 local budget, only, quiet, silent = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5] == '1'
 local t = now()
+-- Names kept for dropped users whose time ran out.
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', P .. 'holds', '-inf', t, 'LIMIT', 0, budget)) do
+  redis.call('ZREM', P .. 'holds', key)
+  local value = redis.call('HGET', P .. 'names', key)
+  if value and string.sub(value, 1, 1) == '\\t' then redis.call('HDEL', P .. 'names', key) end
+end
 local dead = {}
 if only ~= '' then
   redis.call('ZREM', P .. 'nodes', only)
@@ -208,8 +215,11 @@ else
   for _, node in ipairs(dead) do redis.call('ZREM', P .. 'nodes', node) end
 end
 for _, node in ipairs(dead) do redis.call('SADD', P .. 'reaping', node) end
+-- A node reaping itself (leaving, or before it writes its state again) does only itself:
+-- the other dead nodes' users must still be announced, by a normal step.
+local todo = only ~= '' and dead or redis.call('SMEMBERS', P .. 'reaping')
 local used = 0
-for _, node in ipairs(redis.call('SMEMBERS', P .. 'reaping')) do
+for _, node in ipairs(todo) do
   if used >= budget then break end
   local names_key = P .. 'node:' .. node .. ':names'
   local mine = node .. '\\t'

@@ -146,12 +146,12 @@ export function serveHttp(app: RelayApp, options: HttpServerOptions): Promise<Ht
     if (ticket === undefined) return refuse(socket);
     sockets.add(socket);
     tickets.set(socket, ticket);
-    socket.setKeepAlive(true, 60_000);
     socket.once("close", () => {
       sockets.delete(socket);
       gate.closed(ticket);
       settle();
     });
+    socket.setKeepAlive(true, 60_000);
   });
 
   // Over a limit: a short 503 where there is room to say it, then close.

@@ -189,8 +189,10 @@ export function serveTcpGated(
       }
       if ("setNoDelay" in conn) {
         const tcp = conn as Deno.TcpConn;
-        tcp.setNoDelay(true);
-        tcp.setKeepAlive(true);
+        try {
+          tcp.setNoDelay(true);
+          tcp.setKeepAlive(true);
+        } catch { /* reset already: the read loop will see it */ }
       }
       const entry = { close: () => {} };
       open.add(entry);

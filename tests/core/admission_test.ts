@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Admission, CloseCode, Relay } from "../../core/mod.ts";
+import { addressKey, Admission, CloseCode, Relay } from "../../core/mod.ts";
 import { assertFields, FakeClient, fakeClock, fakePort, jsonUser, ofType } from "../_fakes.ts";
 
 const limits = { maxConnections: 3, maxConnectionsPerAddress: 2, maxPendingPerAddress: 1 };
@@ -93,4 +93,18 @@ Deno.test("Relay closes a connection that sends more than maxLoginBytes before l
   const ann = jsonUser(relay, "ann");
   ann.send({ type: "publish", room: "lobby", text: "y".repeat(500) });
   assert.equal(ann.session.state, "ready", "after login the frame limit applies instead");
+});
+
+Deno.test("addressKey() counts IPv4 as it is and IPv6 by its /64", () => {
+  assert.equal(addressKey("192.0.2.1"), "192.0.2.1");
+  assert.equal(addressKey("::ffff:192.0.2.1"), "192.0.2.1");
+  assert.equal(addressKey("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  assert.equal(addressKey("2001:db8:1:2::ffff"), "2001:db8:1:2::/64");
+  assert.equal(addressKey("[2001:db8::1]"), "2001:db8:0:0::/64");
+  assert.equal(addressKey("::1"), "0:0:0:0::/64");
+  assert.equal(addressKey("fe80::1%eth0"), "fe80:0:0:0::/64");
+  const admission = new Admission({ ...limits, maxPendingPerAddress: 5 });
+  admission.admit("2001:db8:1:2::1", 0);
+  admission.admit("2001:db8:1:2::2", 0);
+  assert.equal(admission.admit("2001:db8:1:2::3", 0), undefined, "one /64, two per address");
 });

@@ -80,7 +80,7 @@ Deno.test("Outgoing.frame() sends a file as a binary frame or as base64 JSON", (
   assert.deepEqual(JSON.parse(textOf(out.frame(WireFormat.JsonLine))), { ...rest, data: "AQID" });
   assert.equal(
     textOf(out.frame(WireFormat.TextLine)),
-    '-!- [lobby] ann shared a file: "a.bin" (3 B, application/octet-stream); a WebSocket client can receive it\r\n',
+    '-!- [lobby] ann shared a file: "a.bin" (3 B, application/octet-stream)\r\n',
   );
 });
 
@@ -123,7 +123,7 @@ Deno.test("Outgoing.frame() strips ANSI and control characters from text output"
   const file = { name: "x\x1b[8m.png", type: "image/png\x07", size: 2048 };
   assert.equal(
     rendered({ type: "message", id: "f", ts: 0, room: "lobby", from: "ann", file }),
-    '-!- [lobby] ann shared a file: "x.png" (2.0 KiB, image/png); a WebSocket client can receive it\r\n',
+    '-!- [lobby] ann shared a file: "x.png" (2.0 KiB, image/png)\r\n',
   );
 });
 
@@ -219,4 +219,18 @@ Deno.test("Outgoing.frame() marks a name that could mislead in text mode", () =>
     line({ type: "presence", room: "r", members: ["ann", "\u0430nn"], count: 2 }),
     "-!- [r] 2 here: ann, \u0430nn(?)\r\n",
   );
+});
+
+Deno.test("Outgoing.frame() wraps long text-mode lines itself, continuations indented", () => {
+  const line = (event: ServerEvent) =>
+    new TextDecoder().decode(new Outgoing(event).frame(WireFormat.TextLine)!.data as Uint8Array);
+  const padding = " ".repeat(80 - "[lobby] bob: ".length);
+  const text = line({ ...message, from: "bob", text: `${padding}-!- [lobby] ann left` });
+  const lines = text.split("\r\n").filter(Boolean);
+  assert.ok(lines.length >= 2);
+  assert.ok(lines[0]!.startsWith("[lobby] bob: "));
+  for (const rest of lines.slice(1)) assert.ok(rest.startsWith("    "), JSON.stringify(rest));
+  assert.ok(!lines.some((each) => each.startsWith("-!-")), "no line starts in the server's voice");
+  const wide = line({ ...message, text: "中".repeat(60) }).split("\r\n").filter(Boolean);
+  assert.ok(wide.length === 2, "wide characters count two columns");
 });

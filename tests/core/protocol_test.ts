@@ -48,3 +48,12 @@ Deno.test("Relay text mode: a user cannot forge the server's voice with /me", ()
   }
   assertFields(ofType(bob.events(), "message")[0] ?? { type: "none" }, { type: "none" });
 });
+
+Deno.test("decodeRequest() refuses large arrays of empty objects and numbers without parsing", () => {
+  for (const filler of ["{},", "1,", "[],"]) {
+    const json = `{"type":"ping","x":[${filler.repeat(100_000)}0]}`;
+    const started = performance.now();
+    assert.equal(codeOf(() => decodeRequest(json)), "bad_message", filler);
+    assert.ok(performance.now() - started < 50, "refused cheaply");
+  }
+});

@@ -138,3 +138,15 @@ Deno.test("Session: requests wait, in order, while the engine answers one", asyn
   ]);
   assert.equal(ann.session.state, "ready");
 });
+
+Deno.test("Session: rate credit for a pause is capped at 30 seconds' worth", () => {
+  const clock = fakeClock();
+  const relay = new Relay({ now: clock.now, rateMessagesPerSecond: 4, rateMessageBurst: 10 });
+  const ann = textUser(relay, "ann");
+  const bob = textUser(relay, "bob");
+  run(relay, clock, 1000, 3000);
+  clock.set(START + 3_603_000); // an hour "paused" (or a clock step)
+  for (let i = 0; i < 400; i++) ann.type(`line ${i}\r\n`);
+  const heard = bob.lines().filter((line) => line.startsWith("[lobby] ann: line")).length;
+  assert.ok(heard >= 120 && heard <= 130, `${heard} passed; 30 s at 4/s is 120`);
+});

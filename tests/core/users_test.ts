@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { Relay } from "../../core/mod.ts";
-import { assertFields, FakeClient, fakeClock, jsonUser, ofType, textUser } from "../_fakes.ts";
+import {
+  assertFields,
+  FakeClient,
+  fakeClock,
+  fakePort,
+  jsonUser,
+  ofType,
+  textUser,
+} from "../_fakes.ts";
 
 function login(relay: Relay, name: string, extra: Record<string, unknown> = {}) {
   const client = new FakeClient(relay, "frames");
@@ -66,4 +74,16 @@ Deno.test("Users: a blank or invisible name is name_invalid", () => {
   for (const name of ["\u3164", "\u2800", "\u115f", "\uffa0", "ann\ufe0f", "an\u034fn"]) {
     assertFields(ofType(login(relay, name).events, "error")[0], { code: "name_invalid" }, name);
   }
+});
+
+Deno.test("Users: one address cannot keep more names than it may have connections", () => {
+  const relay = new Relay({ maxConnectionsPerAddress: 3 });
+  const drop = (name: string) => {
+    const session = relay.connect(fakePort("frames"), { remoteAddress: "192.0.2.5" });
+    session.receiveText(JSON.stringify({ type: "login", name }));
+    session.disconnect();
+  };
+  for (const name of ["n1", "n2", "n3", "n4"]) drop(name);
+  assertFields(ofType(login(relay, "n3").events, "error")[0], { code: "name_taken" });
+  assertFields(ofType(login(relay, "n4").events, "welcome")[0], { name: "n4" }, "not kept");
 });

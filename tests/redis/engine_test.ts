@@ -223,3 +223,28 @@ Deno.test({
     text: "hello again",
   });
 });
+
+Deno.test({
+  name: "RedisEngine: a node starting up does not swallow another dead node's leaves",
+  ignore,
+}, async () => {
+  await using redis = await startRedis();
+  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
+  await using a = await node(redis.url, prefix);
+  const ann = await login(a.relay, "ann");
+  // A node "x" that died with a user in the lobby, its lease long gone, not yet reaped.
+  const cli = (...args: string[]) => redis.cli(...args);
+  await cli("ZADD", `${prefix}nodes`, "1", "x");
+  await cli("SADD", `${prefix}reaping`, "x");
+  await cli("ZADD", `${prefix}p:lobby:x`, "1", "sx");
+  await cli("HSET", `${prefix}pn:lobby:x`, "sx", "ghost");
+  await cli("HINCRBY", `${prefix}roomnodes:lobby`, "x", "1");
+  await cli("SADD", `${prefix}node:x:rooms`, "lobby");
+  await cli("ZINCRBY", `${prefix}rooms`, "1", "lobby");
+  // A second node starts: it wipes its own state silently, and only its own.
+  await using _b = await node(redis.url, prefix);
+  assertFields(await waitFor(ann, (e) => e.type === "left", "the ghost's leave"), {
+    name: "ghost",
+    reason: "disconnect",
+  });
+});
