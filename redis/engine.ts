@@ -17,9 +17,9 @@ import {
   type Presence,
   type RoomPage,
 } from "../core/mod.ts";
-import { decodePayload, encodePayload } from "./codec.ts";
 import { RedisLink } from "./link.ts";
 import type { ScriptName } from "./scripts.ts";
+import { Traffic } from "./traffic.ts";
 
 /**
  * Options for {@link RedisEngine}.
@@ -61,8 +61,6 @@ export interface RedisEngineOptions {
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
-/** Largest number of envelopes in one PUBLISH. */
-const MAX_BATCH = 256;
 /** How often the node's timer runs: heartbeat when due, and one reaping step. */
 const TICK_MS = 1000;
 /** Scripts per pipeline when a node writes its state again (each has the command timeout). */
@@ -98,22 +96,34 @@ export class RedisEngine implements Engine {
   #counts: ClusterCounts = { nodes: 1, users: 0, rooms: 0 };
   #channels = new Set<string>();
   #inFlight = new Set<Promise<unknown>>();
-  // Publishing: envelopes per channel, sent once per turn.
-  #outbox = new Map<string, Envelope[]>();
-  #flushing = false;
-  #sequence = new Map<string, number>();
+  #traffic: Traffic;
   // Subscriptions on their way, by channel: a join waits for its room's.
   #subscribing = new Map<string, Promise<unknown>>();
   // Changes to this node's state while it was away; recovery repeats until none came in.
   #changes = 0;
   #recovering: Promise<void> | undefined;
-  #dropped = 0;
-  // Receiving: the last sequence seen per channel and origin node, to count gaps.
-  #seen = new Map<string, Map<string, number>>();
-  #missed = 0;
 
   /** Creates an engine; nothing connects until {@link start}. */
   constructor(options: RedisEngineOptions) {
+    this.#traffic = new Traffic({
+      node: this.node,
+      connection: () => this.#up ? this.#link.cmd : undefined,
+      listening: (channel) => this.#channels.has(channel),
+      deliver: (envelope) => {
+        try {
+          this.#host?.deliver(envelope);
+        } catch (error) {
+          this.#options.log(`crosswire: failed to deliver a message from another node: ${error}`);
+        }
+      },
+      missed: (count) =>
+        this.#host?.changed(
+          this.status(),
+          `${count} message${count === 1 ? "" : "s"} from another node did not arrive here ` +
+            `(the link between the nodes was interrupted).`,
+        ),
+      failed: (error) => this.#trouble(error),
+    });
     this.#options = {
       prefix: "crosswire:",
       nodeTimeoutMs: 15_000,
@@ -128,7 +138,7 @@ export class RedisEngine implements Engine {
       name: `crosswire:${this.node}`,
       commandTimeoutMs: this.#options.commandTimeoutMs,
       ...(options.tls ? { redis: { tls: options.tls } } : {}),
-      message: (channel, payload) => this.#receive(channel, payload),
+      message: (channel, payload) => this.#traffic.receive(channel, payload),
       lost: (reason) => this.#down(reason),
       ready: () => void this.#recover(),
     });
@@ -160,7 +170,7 @@ export class RedisEngine implements Engine {
         await Promise.allSettled([...this.#inFlight]);
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
-      this.#flush();
+      this.#traffic.flush();
       try {
         await this.#call("cwReap", 1e9, this.node, 0, 1);
       } catch { /* Redis went away; the lease runs out instead */ }
@@ -176,9 +186,13 @@ export class RedisEngine implements Engine {
       : { backplane: "redis", state: "degraded", detail: this.#detail ?? "connecting" };
   }
 
-  /** Cluster counts as of the last heartbeat (this node's own while degraded). */
-  counts(): ClusterCounts {
-    return this.#up ? this.#counts : this.#local.counts();
+  /** Cluster counts (this node's own while degraded). */
+  counts(): MaybePromise<ClusterCounts> {
+    if (!this.#up) return this.#local.counts();
+    return this.#call("cwCounts").then((answer) => {
+      const [nodes, users, rooms] = answer as number[];
+      return this.#counts = { nodes: nodes!, users: users!, rooms: rooms! };
+    }, () => this.#counts);
   }
 
   /** Receives this room's events from the other nodes. */
@@ -196,30 +210,19 @@ export class RedisEngine implements Engine {
   unsubscribe(room: string): void {
     const channel = this.#channel(`room:${room}`);
     this.#channels.delete(channel);
-    this.#seen.delete(channel);
-    this.#sequence.delete(channel);
+    this.#traffic.forget(channel);
     this.#changes++;
     if (this.#up) this.#link.sub.unsubscribe(channel).catch((error) => this.#trouble(error));
   }
 
-  /** Queues `envelope` for the other nodes; everything queued in one turn goes in one round trip. */
+  /** Sends `envelope` to the other nodes; everything sent in one turn goes in one round trip. */
   publish(envelope: Envelope): void {
-    if (!this.#up) {
-      this.#dropped++;
-      return;
-    }
     const channel = envelope.to === "room"
       ? this.#channel(`room:${envelope.room}`)
       : envelope.to === "user"
       ? this.#channel(`node:${envelope.node}`)
       : this.#channel("all");
-    const queued = this.#outbox.get(channel);
-    if (queued) queued.push(envelope);
-    else this.#outbox.set(channel, [envelope]);
-    if (!this.#flushing) {
-      this.#flushing = true;
-      queueMicrotask(() => this.#flush());
-    }
+    this.#traffic.send(channel, envelope);
   }
 
   /** Claims the name cluster-wide (this node alone while degraded). */
@@ -353,68 +356,6 @@ export class RedisEngine implements Engine {
     this.#call(script, ...args).catch((error) => this.#trouble(error));
   }
 
-  #flush(): void {
-    this.#flushing = false;
-    if (this.#outbox.size === 0) return;
-    const outbox = this.#outbox;
-    this.#outbox = new Map();
-    if (!this.#up) {
-      for (const envelopes of outbox.values()) this.#dropped += envelopes.length;
-      return;
-    }
-    // One pipeline, one round trip, for everything this turn published.
-    const pipeline = this.#link.cmd.pipeline();
-    let count = 0;
-    for (const [channel, envelopes] of outbox) {
-      count += envelopes.length;
-      for (let start = 0; start < envelopes.length; start += MAX_BATCH) {
-        const q = (this.#sequence.get(channel) ?? 0) + 1;
-        this.#sequence.set(channel, q);
-        const e = envelopes.slice(start, start + MAX_BATCH);
-        pipeline.publish(channel, encodePayload({ o: this.node, q, e }));
-      }
-    }
-    pipeline.exec().catch((error) => {
-      this.#dropped += count; // may have been sent; counted as possibly missed
-      this.#trouble(error);
-    });
-  }
-
-  #receive(channel: string, text: string): void {
-    let payload;
-    try {
-      payload = decodePayload(text);
-    } catch {
-      return; // not ours: another program publishing under our prefix
-    }
-    if (payload.o === this.node) return; // delivered here already, when published
-    if (payload.o !== "" && payload.q !== undefined && this.#channels.has(channel)) {
-      let origins = this.#seen.get(channel);
-      if (!origins) this.#seen.set(channel, origins = new Map());
-      const last = origins.get(payload.o);
-      if (last !== undefined && payload.q > last + 1) this.#reportMissed(payload.q - last - 1);
-      origins.set(payload.o, payload.q);
-    }
-    const host = this.#host;
-    if (!host) return;
-    for (const envelope of payload.e) {
-      try {
-        host.deliver(envelope);
-      } catch (error) {
-        this.#options.log(`crosswire: failed to deliver a message from another node: ${error}`);
-      }
-    }
-  }
-
-  #reportMissed(count: number): void {
-    this.#missed += count;
-    this.#host?.changed(
-      this.status(),
-      `${count} message${count === 1 ? "" : "s"} from another node did not arrive here ` +
-        `(the link between the nodes was interrupted).`,
-    );
-  }
-
   #trouble(error: unknown): void {
     if (!this.#up) return;
     this.#link.reset(`a Redis command failed: ${(error as Error)?.message ?? error}`);
@@ -455,8 +396,7 @@ export class RedisEngine implements Engine {
       return; // the next tick tries again
     }
     const seconds = Math.round((Date.now() - this.#downSince) / 1000);
-    const dropped = this.#dropped;
-    this.#dropped = 0;
+    const dropped = this.#traffic.takeDropped();
     this.#up = true;
     this.#detail = undefined;
     this.#options.log(

@@ -86,6 +86,12 @@ local users = redis.call('HLEN', P .. 'names') - redis.call('ZCARD', P .. 'holds
 return {status, redis.call('ZCOUNT', P .. 'nodes', t, '+inf'), users, redis.call('ZCARD', P .. 'rooms')}
 `;
 
+/** ARGV: prefix. Returns {live nodes, users, rooms}. */
+const COUNTS = COMMON + `
+local users = redis.call('HLEN', P .. 'names') - redis.call('ZCARD', P .. 'holds')
+return {redis.call('ZCOUNT', P .. 'nodes', now(), '+inf'), users, redis.call('ZCARD', P .. 'rooms')}
+`;
+
 /** ARGV: prefix, key, node, session, name, token. Returns {1} | {0, holder, held 0/1} | {-1} (this node's lease is not live). */
 const CLAIM = COMMON + `
 local key, node, session, name, token = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
@@ -267,6 +273,7 @@ return {#dead, redis.call('SCARD', P .. 'reaping')}
 /** Every script, by the command name it gets on the client. */
 export const SCRIPTS = {
   cwHeartbeat: HEARTBEAT,
+  cwCounts: COUNTS,
   cwClaim: CLAIM,
   cwRelease: RELEASE,
   cwFind: FIND,

@@ -63,6 +63,12 @@ Deno.test({
   const bob = await login(b.relay, "bob");
   await waitFor(ann, (e) => e.type === "joined" && e.name === "bob", "ann to see bob join");
 
+  // The welcome counts users on every node.
+  const carl = new FakeClient(b.relay, "frames");
+  carl.send({ type: "login", name: "carl" });
+  assertFields(await waitFor(carl, (e) => e.type === "welcome", "carl's welcome"), { others: 2 });
+  carl.session.disconnect();
+
   // Names are unique across nodes, look-alikes included.
   const thief = new FakeClient(b.relay, "frames");
   thief.send({ type: "login", name: "\u0430nn" });
