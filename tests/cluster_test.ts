@@ -3,32 +3,27 @@
 // different nodes, and the faults: a node killed, a node stopped, Redis gone.
 
 import assert from "node:assert/strict";
-import {
-  eventually,
-  health,
-  SpawnedProcess,
-  type SpawnedServer,
-  spawnServer,
-  TcpLineClient,
-  WsJsonClient,
-} from "./_helpers.ts";
+import { eventually, health, SpawnedProcess, TcpLineClient, WsJsonClient } from "./_helpers.ts";
 import { redisMissing, startRedis, type TestRedis } from "./_redis.ts";
+import { type CliServer, spawnCli } from "./_server_helpers.ts";
 
 const ignore = redisMissing();
 const CLI = new URL("../client/mod.ts", import.meta.url).pathname;
 
-function nodeOf(redis: TestRedis, prefix: string, extra: string[] = []): Promise<SpawnedServer> {
-  return spawnServer([
-    "--redis",
-    redis.url,
-    "--redis-prefix",
-    prefix,
-    "--node-timeout",
-    "5",
-    "--name-grace",
-    "0",
-    ...extra,
-  ]);
+function nodeOf(redis: TestRedis, prefix: string, extra: string[] = []): Promise<CliServer> {
+  return spawnCli({
+    flags: [
+      "--redis",
+      redis.url,
+      "--redis-prefix",
+      prefix,
+      "--node-timeout",
+      "5",
+      "--name-grace",
+      "0",
+      ...extra,
+    ],
+  });
 }
 
 function newPrefix(): string {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { spawnServer, TcpLineClient, WsJsonClient } from "./_helpers.ts";
+import { TcpLineClient, WsJsonClient } from "./_helpers.ts";
 import { hasPrlimit, spawnCli } from "./_server_helpers.ts";
 
 Deno.test("main.ts: --motd greets every user and --announce-every broadcasts the time to all", async () => {
-  await using server = await spawnServer(["--motd", "be kind", "--announce-every", "0.2"]);
+  await using server = await spawnCli({ flags: ["--motd", "be kind", "--announce-every", "0.2"] });
   await using tess = await TcpLineClient.login(server.tcpPort, "tess");
   assert.ok(tess.inbox.seen.includes("-!- be kind"));
   await using wes = await WsJsonClient.login(server.wsUrl, "wes");
