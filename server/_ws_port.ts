@@ -1,0 +1,110 @@
+// The core's Port for one WebSocket upgraded through Hono's helper (any
+// runtime's WSContext): an idle socket writes at once, a busy one batches
+// what queues up, and a congested one leaves the backlog in the core's queue.
+
+import type { WSContext } from "hono/ws";
+import type { OutboundQueue, Port } from "../core/mod.ts";
+
+/** Bytes a WebSocket may hold unsent before the core's queue takes the backlog. */
+const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
+const CONGESTED_RETRY_MS = 20;
+/** Output still buffered above which a socket batches instead of writing at once. */
+const BATCH_ABOVE_BYTES = 4096;
+
+// WebSocket close reasons are limited to 123 bytes.
+function shortReason(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.subarray(0, 120)) + "...";
+}
+
+// Sockets whose last write is still in flight wait here, all of them for one
+// shared timer, so what the next messages queue goes out in one frame each.
+let deferred: (() => void)[] = [];
+function flushDeferred(): void {
+  const flushes = deferred;
+  deferred = [];
+  for (const flush of flushes) flush();
+}
+function defer(flush: () => void): void {
+  if (deferred.push(flush) === 1) setTimeout(flushDeferred, 0);
+}
+
+/**
+ * Adapts one upgraded socket to the core's {@link Port}. An idle socket writes
+ * at once; a busy one (its last write still buffered) batches what queues up.
+ */
+export function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
+  let queue: OutboundQueue | undefined;
+  let scheduled = false;
+  let waiting = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const raw = ws.raw as { bufferedAmount?: number } | undefined;
+  const write = (force: boolean) => {
+    if (!queue || queue.length === 0) return;
+    const buffered = raw?.bufferedAmount ?? 0;
+    // A peer that stops reading: keep the backlog in the core's queue, where it
+    // is counted against the slow-consumer limit, and look again shortly.
+    if (buffered > SOCKET_HIGH_WATER_BYTES) {
+      retry ??= setTimeout(retryWrite, CONGESTED_RETRY_MS);
+      return;
+    }
+    if (buffered > BATCH_ABOVE_BYTES && !force) {
+      if (!waiting) defer(writeDeferred);
+      waiting = true;
+      return;
+    }
+    try {
+      for (const message of queue.takeMessages()) ws.send(message);
+    } catch {
+      onBroken();
+    }
+  };
+  // Bound once per connection so the per-message path allocates nothing.
+  const writeSoon = () => {
+    scheduled = false;
+    write(false);
+  };
+  const writeDeferred = () => {
+    waiting = false;
+    write(true);
+  };
+  const retryWrite = () => {
+    retry = undefined;
+    write(false);
+  };
+  const dispose = () => {
+    clearTimeout(retry);
+    retry = undefined;
+    queue = undefined;
+  };
+  return {
+    framing: "frames",
+    wake(pending) {
+      queue = pending;
+      if (scheduled || waiting || retry !== undefined) return;
+      scheduled = true;
+      queueMicrotask(writeSoon);
+    },
+    close(code, reason) {
+      // After any write already scheduled, so the last notice goes out first.
+      queueMicrotask(() => {
+        write(true);
+        dispose(); // also cancels a congestion retry
+
+        try {
+          ws.close(code, shortReason(reason));
+        } catch { /* already closed */ }
+      });
+    },
+    dispose,
+  };
+}
+
+export function messageBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return undefined;
+}
