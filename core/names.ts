@@ -78,24 +78,11 @@ export function validateRoom(raw: string): string {
  * `ß` and `ss`, `ς` and `σ` match) and `skeleton` is UTS #39's (see `core/confusables.ts`).
  * So `ann`, `ANN`, `аnn` (Cyrillic а), `ＡＮＮ`, `𝚊𝚗𝚗`, `ann` with U+FE0F and `b0b`/`bob` share
  * a key. Folding case first loses what only capitals show (`I` looks like `l`, Greek `Ν` like
- * `N`): {@link lookalikeKey} covers those.
+ * `N`): `AIice` (capital i) and `Alice` have different keys.
  *
  * @param name A valid name.
  * @returns The key.
  */
 export function nameKey(name: string): string {
   return skeleton(name.normalize("NFKC").toUpperCase().toLowerCase()).toLowerCase();
-}
-
-/**
- * A second key, for refusing a name that looks like one online in the case it is written:
- * the UTS #39 skeleton of its NFKC form, case kept. `AIice` (capital i) and `Alice`, or Greek
- * `ΑΝΝ` and `ANN`, share it though their {@link nameKey}s differ. It is not case-insensitive
- * (`BILL` and `bill` differ here), so it complements `nameKey` and cannot replace it.
- *
- * @param name A valid name.
- * @returns The key.
- */
-export function lookalikeKey(name: string): string {
-  return skeleton(name.normalize("NFKC"));
 }

@@ -5,8 +5,7 @@
 // address; this also counts sockets the relay has let go of but that are still
 // open (a close handshake in progress), which hold a file descriptor all the same.
 
-import { Ticket } from "../core/mod.ts";
-import type { Relay } from "../core/mod.ts";
+import type { Relay, Ticket } from "../core/mod.ts";
 
 /** Counts open sockets against the descriptor budget and the relay's limits. */
 export class ConnectionGate {
@@ -63,10 +62,5 @@ export class ConnectionGate {
       done = true;
       this.#refusing--;
     };
-  }
-
-  /** A ticket the relay turns away with `server_busy`, for a socket refused here. */
-  refusedTicket(address: string | undefined): Ticket {
-    return Ticket.refused(address);
   }
 }

@@ -1,7 +1,7 @@
 // Raw TCP for telnet, netcat and the terminal client. This file only moves
 // bytes: framing, modes and limits are the core's.
 
-import type { OutboundQueue, Relay, Ticket } from "../core/mod.ts";
+import { type OutboundQueue, type Relay, Ticket } from "../core/mod.ts";
 import { ConnectionGate } from "./_gate.ts";
 
 /**
@@ -239,5 +239,5 @@ function refuse(relay: Relay, conn: Deno.Conn, gate: ConnectionGate, address: st
     } catch { /* already closed */ }
     return;
   }
-  serveConnection(relay, conn, gate.refusedTicket(address), done);
+  serveConnection(relay, conn, Ticket.refused(address), done);
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { codeOf } from "../_fakes.ts";
 import { nameKey, validateName, validateRoom } from "../../core/mod.ts";
-import { lookalikeKey, MAX_STACKED_MARKS } from "../../core/names.ts";
+import { MAX_STACKED_MARKS } from "../../core/names.ts";
 import { RelayError } from "../../core/errors.ts";
 
 function messageOf(work: () => unknown): string {
@@ -147,14 +147,4 @@ Deno.test("nameKey() stays case-insensitive beyond ASCII", () => {
   for (const [upper, lower] of pairs) assert.equal(nameKey(upper!), nameKey(lower!), upper);
   // Not only "I" and "l": "i" keeps its own key once case is folded.
   assert.notEqual(nameKey("kim"), nameKey("klm"));
-});
-
-Deno.test("lookalikeKey() catches look-alikes that only capitals show", () => {
-  assert.equal(lookalikeKey("AIice"), lookalikeKey("Alice")); // capital i, small L
-  assert.equal(lookalikeKey("BiII"), lookalikeKey("Bill"));
-  assert.equal(lookalikeKey("ΑΝΝ"), lookalikeKey("ANN")); // Greek capitals
-  assert.equal(lookalikeKey("ＡＩice"), lookalikeKey("Alice"));
-  assert.notEqual(nameKey("AIice"), nameKey("Alice"));
-  assert.notEqual(lookalikeKey("BILL"), lookalikeKey("bill"));
-  assert.notEqual(lookalikeKey("KIM"), lookalikeKey("KLM"));
 });
