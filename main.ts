@@ -68,6 +68,13 @@ Limits (every one finite by default):
   --quiet-room-size N      rooms bigger than this stop announcing joins and leaves (default 500)
   --name-grace SECONDS     how long a dropped user's name stays reserved for them;
                            0 = not at all (default 60)
+  --history N              messages each room keeps for late and returning users;
+                           0 = none (default 100)
+  --history-ttl SECONDS    how long a kept message stays (default 600)
+  --history-bytes N        bytes each room keeps, files included (default 2097152)
+  --history-on-join N      lines a telnet user is shown on /join; 0 = none (default 10)
+  --resume-window SECONDS  how long a dropped client's session (name, rooms, missed
+                           messages) waits for it to come back; 0 = off (default 120)
 
   --help                   show this help
 `;
@@ -90,6 +97,9 @@ const LIMIT_FLAGS = {
   "max-rooms-per-user": "maxRoomsPerSession",
   "max-rooms-per-address": "maxRoomsPerAddress",
   "quiet-room-size": "maxAnnouncedRoomSize",
+  "history": "historySize",
+  "history-bytes": "historyBytes",
+  "history-on-join": "historyOnJoin",
 } as const satisfies Record<string, keyof RelayOptions>;
 
 /** Relay options given in seconds on the command line; the relay takes milliseconds. */
@@ -97,7 +107,12 @@ const SECONDS_FLAGS = {
   "login-timeout": "loginTimeoutMs",
   "slow-consumer-seconds": "slowConsumerMs",
   "name-grace": "nameGraceMs",
+  "history-ttl": "historyTtlMs",
+  "resume-window": "resumeWindowMs",
 } as const satisfies Record<string, keyof RelayOptions>;
+
+/** Flags for which 0 means "none" or "off". */
+const ZERO_FLAGS = new Set(["name-grace", "resume-window", "history", "history-on-join"]);
 
 /** Server options in seconds. */
 const SERVER_SECONDS_FLAGS = {
@@ -212,13 +227,13 @@ async function main(args: string[]): Promise<void> {
   const relay: RelayOptions = flags.motd === undefined ? {} : { motd: flags.motd };
   for (const [flag, option] of Object.entries(LIMIT_FLAGS)) {
     const value = flags[flag as keyof typeof LIMIT_FLAGS];
-    if (value !== undefined) relay[option] = positiveNumber(flag, value);
+    if (value !== undefined) relay[option] = positiveNumber(flag, value, ZERO_FLAGS.has(flag));
   }
   for (const [flag, option] of Object.entries(SECONDS_FLAGS)) {
     const value = flags[flag as keyof typeof SECONDS_FLAGS];
-    // Only the name grace may be 0 (names free at once); a timeout of 0 would close everyone.
+    // A timeout of 0 would close everyone; a grace or a window of 0 turns it off.
     if (value !== undefined) {
-      relay[option] = positiveNumber(flag, value, flag === "name-grace") * 1000;
+      relay[option] = positiveNumber(flag, value, ZERO_FLAGS.has(flag)) * 1000;
     }
   }
   if (flags["idle-timeout"] !== undefined) {

@@ -31,11 +31,17 @@ export type {
   EngineHost,
   EngineStatus,
   Envelope,
+  HistoryLimits,
+  HistoryRead,
   MaybePromise,
   Member,
   NameClaim,
+  Parked,
   Presence,
+  Recorded,
   RoomPage,
+  StreamName,
+  Unparked,
 } from "./core/engine.ts";
 export { OutboundQueue } from "./core/outbound_queue.ts";
 export { Outgoing, WireFormat } from "./core/outgoing.ts";

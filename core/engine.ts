@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { DirectEvent, ServerEvent } from "./protocol.ts";
+import type { DirectEvent, MessageEvent, Position, ServerEvent } from "./protocol.ts";
 
 /**
  * A value now, or later: the in-memory engine answers at once, a remote one later.
@@ -54,6 +54,8 @@ export type Envelope =
     key: string;
     /** The node the recipient is connected to, as {@link Engine.findName} said. */
     node: string;
+    /** The recipient's session: its private stream keeps the message. */
+    session: string;
     /** The private message. */
     event: DirectEvent;
   }
@@ -63,6 +65,149 @@ export type Envelope =
     /** The notice. */
     event: ServerEvent;
   };
+
+/**
+ * An envelope whose message is kept in a stream and given a position there:
+ * a room message (the room's stream), or a private message (the recipient
+ * session's stream).
+ *
+ * @example
+ * ```ts
+ * import type { Recorded } from "@crosswire/relay";
+ * const recorded: Recorded = {
+ *   to: "room",
+ *   room: "lobby",
+ *   event: { type: "message", id: "n-1", ts: 0, room: "lobby", from: "ann", text: "hi" },
+ * };
+ * if (recorded.event.type !== "message") throw new Error("a room message");
+ * ```
+ */
+export type Recorded =
+  | (Extract<Envelope, { to: "room" }> & { event: MessageEvent })
+  | Extract<Envelope, { to: "user" }>;
+
+/**
+ * Which stream a history read is about: a room's, or one session's private stream.
+ *
+ * @example
+ * ```ts
+ * import type { StreamName } from "@crosswire/relay";
+ * const streams: StreamName[] = [{ room: "lobby" }, { session: "s1" }];
+ * if (!("room" in streams[0]!)) throw new Error("a room stream");
+ * ```
+ */
+export type StreamName = { room: string } | { session: string };
+
+/**
+ * What each stream of a history keeps, and all of them together.
+ *
+ * @example The relay's defaults
+ * ```ts
+ * import type { HistoryLimits } from "@crosswire/relay";
+ * const limits: HistoryLimits = {
+ *   size: 100,
+ *   ttlMs: 600_000,
+ *   bytes: 2 * 1024 * 1024,
+ *   totalBytes: 256 * 1024 * 1024,
+ * };
+ * if (limits.size !== 100) throw new Error("unexpected size");
+ * ```
+ */
+export interface HistoryLimits {
+  /** Messages per stream (0: none kept; positions are still given). */
+  size: number;
+  /** Age after which a message is gone, in ms. */
+  ttlMs: number;
+  /** Bytes per stream, text and files counted. */
+  bytes: number;
+  /** Bytes in all streams together, where the engine can count them (in memory). */
+  totalBytes: number;
+}
+
+/**
+ * What a history read found: the stream's latest position and the messages,
+ * oldest first.
+ *
+ * @example
+ * ```ts
+ * import type { HistoryRead } from "@crosswire/relay";
+ * const read: HistoryRead = { recovered: true, latest: { offset: 0, epoch: "e" }, events: [] };
+ * if (read.events.length !== read.latest.offset) throw new Error("an empty stream");
+ * ```
+ */
+export interface HistoryRead {
+  /** True when `events` are exactly those after the position asked for. */
+  recovered: boolean;
+  /** The stream's epoch and latest offset (0: no message yet). */
+  latest: Position;
+  /** The messages, oldest first, each with its position. */
+  events: (MessageEvent | DirectEvent)[];
+}
+
+/**
+ * A session kept after its connection dropped, waiting for its client to resume it.
+ *
+ * @example
+ * ```ts
+ * import type { Parked } from "@crosswire/relay";
+ * const parked: Parked = {
+ *   node: "n1",
+ *   session: "s1",
+ *   name: "ann",
+ *   key: "ann",
+ *   reclaim: "t",
+ *   rooms: ["lobby"],
+ *   echo: false,
+ * };
+ * if (parked.rooms[0] !== "lobby") throw new Error("unexpected rooms");
+ * ```
+ */
+export interface Parked {
+  /** The node that held the connection. */
+  node: string;
+  /** The session's id. */
+  session: string;
+  /** Its name, as shown. */
+  name: string;
+  /** Its name's key. */
+  key: string;
+  /** Its name's reclaim token. */
+  reclaim: string;
+  /** Its rooms, oldest first. */
+  rooms: string[];
+  /** Whether it receives its own room messages. */
+  echo: boolean;
+}
+
+/**
+ * A parked session taken back by a new connection: what it was, and the
+ * rooms where its membership moved to this node without anyone seeing it
+ * leave (any other room it must join again, as anyone would).
+ *
+ * @example
+ * ```ts
+ * import type { Unparked } from "@crosswire/relay";
+ * const unparked: Unparked = {
+ *   parked: {
+ *     node: "n1",
+ *     session: "s1",
+ *     name: "ann",
+ *     key: "ann",
+ *     reclaim: "t",
+ *     rooms: ["lobby"],
+ *     echo: false,
+ *   },
+ *   kept: ["lobby"],
+ * };
+ * if (unparked.kept.length !== 1) throw new Error("unexpected rooms");
+ * ```
+ */
+export interface Unparked {
+  /** The session as it was parked. */
+  parked: Parked;
+  /** Rooms it is still a member of, now through this node. */
+  kept: string[];
+}
 
 /**
  * A logged-in session as the cluster knows it.
@@ -188,16 +333,27 @@ export interface ClusterCounts {
  *   deliver: (envelope) => delivered.push(envelope.to),
  *   changed: () => {},
  *   nameLost: () => {},
+ *   resumedElsewhere: () => {},
  * };
  * host.deliver({ to: "all", event: { type: "notice", ts: 0, text: "hi" } });
  * if (delivered[0] !== "all") throw new Error("not delivered");
  * ```
  */
 export interface EngineHost {
+  /**
+   * What the relay's options say each stream keeps, for an engine not told
+   * otherwise in its own options.
+   */
+  readonly history?: HistoryLimits;
   /** A message from another node, for this node's sessions. Must not throw. */
   deliver(envelope: Envelope): void;
   /** The engine's state changed; `notice` is what to tell users, if anything. */
   changed(status: EngineStatus, notice?: string): void;
+  /**
+   * A session parked on this node was resumed on another: forget it here,
+   * quietly (its name and rooms moved with it).
+   */
+  resumedElsewhere(session: string): void;
   /**
    * A local session's name turned out to be held elsewhere (claimed on another
    * node while this one could not reach the others): it must take another.
@@ -259,4 +415,39 @@ export interface Engine {
   presence(room: string, limit: number): MaybePromise<Presence>;
   /** Rooms sorted by name, after `after`, at most `limit`. */
   rooms(limit: number, after?: string): MaybePromise<RoomPage>;
+
+  /**
+   * Keeps a message in its stream, gives it its position (`offset`, `epoch`
+   * set on the event) and sends it to the other nodes, atomically. Returns the
+   * envelope when the caller must deliver it on this node now; undefined when
+   * the engine delivers it (to {@link EngineHost.deliver}) once positioned, so
+   * that every node delivers a stream's messages in its order.
+   */
+  record(envelope: Recorded): Recorded | undefined;
+  /**
+   * Reads a stream: the messages after `since` when it still has all of them
+   * (and at most `limit`), else its latest `limit`.
+   */
+  history(
+    stream: StreamName,
+    since: Position | undefined,
+    limit: number,
+  ): MaybePromise<HistoryRead>;
+  /** A session's private stream is no longer needed (the session ended). */
+  dropStream(session: string): void;
+  /** Called about once a second by the relay: forgets what ran out. */
+  sweep(now: number): void;
+
+  /** Keeps `parked` for `ms` under the secret `token`, for a client that comes back. */
+  park(token: string, parked: Parked, ms: number): void;
+  /**
+   * Takes the session parked under `token`, moving its name and rooms to this
+   * node (and telling the node that parked it); undefined when there is none.
+   */
+  unpark(token: string): MaybePromise<Unparked | undefined>;
+  /**
+   * The window of the session parked under `token` ended: true when it was
+   * still parked (its node must now end it); false when it was resumed.
+   */
+  expire(token: string): MaybePromise<boolean>;
 }

@@ -40,6 +40,7 @@ export type ErrorCode =
   | "login_timeout"
   | "host_denied"
   | "origin_denied"
+  | "resume_failed"
   | "internal_error";
 
 /**

@@ -102,6 +102,25 @@ export interface RelayOptions {
    * that user (who reclaims it with the `reclaim` token from `welcome`). @default 60000
    */
   nameGraceMs?: number;
+  /** Messages each room keeps for `history`, `join` with `since` and resume (0: none). @default 100 */
+  historySize?: number;
+  /** Kept messages older than this are gone. @default 600000 (10 minutes) */
+  historyTtlMs?: number;
+  /** Bytes (text and files) each room keeps at most; older messages go first. @default 2097152 */
+  historyBytes?: number;
+  /**
+   * Bytes of history this node keeps in memory, all rooms and private streams
+   * together; the oldest messages anywhere go first. @default 268435456 (256 MiB)
+   */
+  historyTotalBytes?: number;
+  /** Messages a text-mode user is shown on `/join`. @default 10 */
+  historyOnJoin?: number;
+  /**
+   * How long a session whose connection dropped is kept (its name, its rooms,
+   * what it missed) for a client that comes back with its `resume` token. 0 turns
+   * resume off. @default 120000
+   */
+  resumeWindowMs?: number;
   /**
    * Shared state: names, presence, and fan-out to other nodes.
    * @default new MemoryEngine(): one node, in this process
@@ -159,5 +178,11 @@ export function resolveLimits(options: RelayOptions): RelayLimits {
     directBytesPerSecond: options.directBytesPerSecond ?? 1024 * 1024,
     roomBytesPerSecond: options.roomBytesPerSecond ?? 2 * 1024 * 1024,
     nameGraceMs: options.nameGraceMs ?? 60_000,
+    historySize: options.historySize ?? 100,
+    historyTtlMs: options.historyTtlMs ?? 600_000,
+    historyBytes: options.historyBytes ?? 2 * 1024 * 1024,
+    historyTotalBytes: options.historyTotalBytes ?? 256 * 1024 * 1024,
+    historyOnJoin: options.historyOnJoin ?? 10,
+    resumeWindowMs: options.resumeWindowMs ?? 120_000,
   };
 }

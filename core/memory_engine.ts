@@ -6,11 +6,19 @@ import type {
   Engine,
   EngineHost,
   EngineStatus,
+  HistoryLimits,
+  HistoryRead,
   Member,
   NameClaim,
+  Parked,
   Presence,
+  Recorded,
   RoomPage,
+  StreamName,
+  Unparked,
 } from "./engine.ts";
+import { MemoryHistory } from "./memory_history.ts";
+import type { Position } from "./protocol.ts";
 
 interface NameEntry {
   member: Member;
@@ -37,8 +45,31 @@ interface NameEntry {
  * ```
  */
 export interface MemoryEngineOptions {
-  /** Clock for name holds, in milliseconds since the epoch. @default Date.now */
+  /** Clock for name holds and history, in milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * What each room's (and each session's private) history keeps.
+   * @default { size: 100, ttlMs: 600000, bytes: 2097152, totalBytes: 268435456 }
+   */
+  history?: HistoryLimits;
+}
+
+/** The history a relay keeps unless told otherwise. */
+const DEFAULT_HISTORY: HistoryLimits = {
+  size: 100,
+  ttlMs: 600_000,
+  bytes: 2 * 1024 * 1024,
+  totalBytes: 256 * 1024 * 1024,
+};
+
+/** The stream a room's messages are kept in. */
+export function roomStream(room: string): string {
+  return "r:" + room;
+}
+
+/** The stream a session's private messages are kept in. */
+export function sessionStream(session: string): string {
+  return "u:" + session;
 }
 
 /**
@@ -66,10 +97,13 @@ export class MemoryEngine implements Engine {
   #liveNames = 0;
   #rooms = new Map<string, Map<string, Member>>();
   #sorted: string[] | undefined;
+  #history: MemoryHistory;
+  #parked = new Map<string, { parked: Parked; until: number }>();
 
-  /** Creates an engine with no names and no rooms. */
+  /** Creates an engine with no names, no rooms and no history. */
   constructor(options: MemoryEngineOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#history = new MemoryHistory(options.history ?? DEFAULT_HISTORY, this.#now);
   }
 
   /** Nothing to connect to. */
@@ -193,6 +227,55 @@ export class MemoryEngine implements Engine {
       members: this.#rooms.get(name)!.size,
     }));
     return { rooms, total: sorted.length };
+  }
+
+  /** Positions the message in its stream and keeps it; the caller delivers it. */
+  record(envelope: Recorded): Recorded {
+    const stream = envelope.to === "room"
+      ? roomStream(envelope.room)
+      : sessionStream(envelope.session);
+    this.#history.append(stream, envelope.event);
+    return envelope;
+  }
+
+  /** Reads a room's or a session's stream. */
+  history(stream: StreamName, since: Position | undefined, limit: number): HistoryRead {
+    const name = "room" in stream ? roomStream(stream.room) : sessionStream(stream.session);
+    return this.#history.read(name, since, limit);
+  }
+
+  /** Forgets a session's private stream. */
+  dropStream(session: string): void {
+    this.#history.drop(sessionStream(session));
+  }
+
+  /** Keeps the parked session for `ms`. */
+  park(token: string, parked: Parked, ms: number): void {
+    this.#parked.set(token, { parked, until: this.#now() + ms });
+  }
+
+  /** Takes the parked session; on one node its name and rooms never moved. */
+  unpark(token: string): Unparked | undefined {
+    const entry = this.#parked.get(token);
+    if (!entry) return undefined;
+    this.#parked.delete(token);
+    if (entry.until <= this.#now()) return undefined;
+    return { parked: entry.parked, kept: entry.parked.rooms };
+  }
+
+  /** True when the session was still parked (and is no longer). */
+  expire(token: string): boolean {
+    return this.#parked.delete(token);
+  }
+
+  /** Drops history nobody can ask for any more. */
+  sweep(now: number): void {
+    this.#history.sweep(now);
+  }
+
+  /** Bytes of history kept, for stats. */
+  get historyBytes(): number {
+    return this.#history.bytes;
   }
 
   /**

@@ -4,7 +4,7 @@
 
 import { then } from "./_maybe.ts";
 import { overUtf8Limit } from "./_utf8.ts";
-import type { Engine, MaybePromise } from "./engine.ts";
+import type { Engine, MaybePromise, Member } from "./engine.ts";
 import { RelayError } from "./errors.ts";
 import type { RelayLimits } from "./limits.ts";
 import { MAX_NAME_LENGTH, nameKey } from "./names.ts";
@@ -68,7 +68,11 @@ export class Messages {
       from: session.name!,
       ...said,
     };
-    rooms.publish(room, event, session.echo ? undefined : session.id);
+    const envelope = { to: "room" as const, room, event };
+    const recorded = this.#host.engine.record(
+      session.echo ? envelope : { ...envelope, except: session.id },
+    );
+    if (recorded?.to === "room") rooms.deliver(room, recorded.event, recorded.except);
   }
 
   /** Sends `content` privately to the user named `rawTo`, wherever they are connected. */
@@ -82,7 +86,11 @@ export class Messages {
     const local = users.local(key);
     if (local !== undefined) {
       this.#admit(local.directs ??= this.#limiter(), local.name!, said);
-      return this.#send(session, local.name!, said, (event) => local.deliver(event));
+      return this.#send(
+        session,
+        { key, node: engine.node, session: local.id, name: local.name! },
+        said,
+      );
     }
     return then(engine.findName(key), (member) => {
       if (member === undefined) {
@@ -91,9 +99,7 @@ export class Messages {
       let limiter = this.#remote.get(key);
       if (!limiter) this.#remote.set(key, limiter = this.#limiter());
       this.#admit(limiter, member.name, said);
-      this.#send(session, member.name, said, (event) => {
-        engine.publish({ to: "user", key, node: member.node, event: event.event as DirectEvent });
-      });
+      this.#send(session, { key, ...member }, said);
     });
   }
 
@@ -104,18 +110,29 @@ export class Messages {
     }
   }
 
-  #send(session: Session, to: string, said: Said, deliver: (event: Outgoing) => void): void {
+  // The message goes into the recipient's private stream, and a copy into the sender's.
+  #send(session: Session, to: Member & { key: string }, said: Said): void {
     const event: DirectEvent = {
       type: "direct",
       id: this.nextId(),
       ts: this.#host.now(),
       from: session.name!,
-      to,
+      to: to.name,
       ...said,
     };
-    const message = new Outgoing(event);
-    deliver(message);
-    if (to !== session.name) session.deliver(message);
+    const { engine, users } = this.#host;
+    const envelope = { to: "user" as const, key: to.key, node: to.node, session: to.session };
+    const recorded = engine.record({ ...envelope, event });
+    if (recorded !== undefined) users.local(to.key)?.deliver(new Outgoing(recorded.event));
+    if (to.session === session.id) return;
+    const copy = engine.record({
+      to: "user",
+      key: nameKey(session.name!),
+      node: engine.node,
+      session: session.id,
+      event: { ...event },
+    });
+    if (copy !== undefined) session.deliver(new Outgoing(copy.event));
   }
 
   #limiter(): RateLimiter {

@@ -18,11 +18,17 @@ export type {
   EngineHost,
   EngineStatus,
   Envelope,
+  HistoryLimits,
+  HistoryRead,
   MaybePromise,
   Member,
   NameClaim,
+  Parked,
   Presence,
+  Recorded,
   RoomPage,
+  StreamName,
+  Unparked,
 } from "./engine.ts";
 export { OutboundQueue } from "./outbound_queue.ts";
 export { Outgoing, WireFormat } from "./outgoing.ts";

@@ -89,9 +89,15 @@ export class Outgoing {
   #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined];
   #json: string | undefined;
 
-  /** Wraps `event`; nothing is encoded until a format is asked for. */
-  constructor(event: ServerEvent) {
+  #replayed: boolean;
+
+  /**
+   * Wraps `event`; nothing is encoded until a format is asked for. A
+   * `replayed` message (from history) shows its time in text mode.
+   */
+  constructor(event: ServerEvent, replayed = false) {
     this.event = event;
+    this.#replayed = replayed;
   }
 
   /** The frame for `format`, or null when that format does not show this event. */
@@ -103,7 +109,7 @@ export class Outgoing {
     const event = this.event;
     switch (format) {
       case WireFormat.TextLine: {
-        const lines = renderTextLines(event);
+        const lines = renderTextLines(event, this.#replayed);
         if (lines.length === 0) return null;
         // Terminals show invisible characters as nothing, boxes or spaces: drop them.
         return bytesFrame(encoder.encode(terminalSafe(lines.join("\r\n")) + "\r\n"));

@@ -134,7 +134,79 @@ export interface WelcomeEvent {
    * is kept for this user for a while, and a `login` with this `reclaim` gets it.
    */
   reclaim: string;
+  /**
+   * A secret for `resume`: after a dropped connection, a new one that sends it
+   * within the resume window gets this session back. Absent when the relay
+   * keeps no sessions (its resume window is 0) and in text mode.
+   */
+  resume?: string;
+  /** The position of your private stream when this welcome was sent. */
+  direct?: Position;
+  /** Set when this welcome answers `resume`: the same session, back. */
+  resumed?: true;
   /** The `ref` of the `login` request this answers, echoed back. */
+  ref?: string;
+}
+
+/**
+ * A place in a room's history or a private stream: the offset of a message
+ * and the epoch it belongs to.
+ *
+ * @example Two positions in the same epoch, with one message missed between them
+ * ```ts
+ * import type { Position } from "@crosswire/relay";
+ * const seen: Position = { offset: 41, epoch: "k3x" };
+ * const next: Position = { offset: 43, epoch: "k3x" };
+ * if (next.epoch !== seen.epoch || next.offset - seen.offset - 1 !== 1) {
+ *   throw new Error("one message was missed");
+ * }
+ * ```
+ */
+export interface Position {
+  /** The message's number in its stream: 1 for the first, one more for each. */
+  offset: number;
+  /** Names the history behind the offsets; a new epoch means older positions are gone. */
+  epoch: string;
+}
+
+/**
+ * Opens a replay: `count` messages (or private messages) follow, oldest first.
+ *
+ * @example Recovering what was missed in a room
+ * ```ts
+ * import { type HistoryEvent, type Port, Relay } from "@crosswire/relay";
+ * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
+ * const relay = new Relay();
+ * const ann = relay.connect(port);
+ * ann.receiveText('{"type":"login","name":"ann"}');
+ * ann.receiveText('{"type":"publish","room":"lobby","text":"one"}');
+ * ann.receiveText('{"type":"publish","room":"lobby","text":"two"}');
+ * ann.outbound.take();
+ * ann.receiveText('{"type":"history","room":"lobby","limit":1}');
+ * const [header, last] = ann.outbound.take().map((f) => JSON.parse(f.data as string));
+ * const history: HistoryEvent = header;
+ * if (history.count !== 1 || history.recovered || last.text !== "two") {
+ *   throw new Error("unexpected replay");
+ * }
+ * ```
+ */
+export interface HistoryEvent {
+  /** Discriminant: always `"history"`. */
+  type: "history";
+  /** The room replayed; absent for your private stream. */
+  room?: string;
+  /**
+   * True when the messages that follow are exactly those after the `since`
+   * asked for; false when they are only the latest (something may be missing).
+   */
+  recovered: boolean;
+  /** The stream's epoch. */
+  epoch: string;
+  /** The stream's latest offset when it was read (0: no message yet). */
+  offset: number;
+  /** How many `message` or `direct` events follow. */
+  count: number;
+  /** The `ref` of the request this answers, echoed back. */
   ref?: string;
 }
 
@@ -178,8 +250,8 @@ export interface MessageEvent {
   /** File bytes; base64 in JSON, the frame payload in binary frames. */
   data?: Uint8Array;
   /**
-   * The message's position in the room's history, counting up by one, when
-   * the relay keeps history (reserved for it; not sent yet).
+   * The message's position in the room's history, counting up by one. Absent
+   * only on a cluster node that cannot reach the others (the message is not kept).
    */
   offset?: number;
   /** Names the history behind `offset`; a new epoch means older positions are gone. */
@@ -227,6 +299,10 @@ export interface DirectEvent {
   file?: FileInfo;
   /** File bytes; base64 in JSON, the frame payload in binary frames. */
   data?: Uint8Array;
+  /** The position in the receiver's private stream (the sender's copy: the sender's). */
+  offset?: number;
+  /** The epoch of that private stream. */
+  epoch?: string;
 }
 
 /**
@@ -482,6 +558,7 @@ export type ServerEvent =
   | RenamedEvent
   | PresenceEvent
   | RoomsEvent
+  | HistoryEvent
   | PongEvent
   | NoticeEvent
   | ErrorEvent;
@@ -496,7 +573,16 @@ export type ClientRequest =
   | { type: "hello"; batch?: boolean; ref?: string }
   | { type: "login"; name: string; echo?: boolean; reclaim?: string; ref?: string }
   | { type: "nick"; name: string; ref?: string }
-  | { type: "join"; room: string; ref?: string }
+  | { type: "join"; room: string; since?: Position; history?: number; ref?: string }
+  | { type: "history"; room?: string; since?: Position; limit?: number; ref?: string }
+  | {
+    type: "resume";
+    token: string;
+    rooms?: Record<string, Position>;
+    direct?: Position;
+    echo?: boolean;
+    ref?: string;
+  }
   | { type: "leave"; room: string; ref?: string }
   | { type: "publish"; room: string; content: Content; ref?: string }
   | { type: "direct"; to: string; content: Content; ref?: string }
@@ -568,6 +654,48 @@ function optionalBoolean(fields: Fields, key: string, ref: string | undefined) {
   if (value === undefined) return undefined;
   if (typeof value !== "boolean") fail(`"${key}" must be true or false`, "bad_message", ref);
   return value;
+}
+
+/** Rooms one `resume` may name: as many as a session may be in, and some. */
+const MAX_RESUME_ROOMS = 64;
+
+function asPosition(value: unknown, key: string, ref: string | undefined): Position {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const fields = value as Fields;
+    const offset = Object.hasOwn(fields, "offset") ? fields.offset : undefined;
+    const epoch = Object.hasOwn(fields, "epoch") ? fields.epoch : undefined;
+    if (
+      typeof offset === "number" && Number.isSafeInteger(offset) && offset >= 0 &&
+      typeof epoch === "string" && epoch.length <= 64
+    ) {
+      return { offset, epoch };
+    }
+  }
+  fail(
+    `"${key}" must be a position: {"offset": a whole number, "epoch": a string}`,
+    "bad_message",
+    ref,
+  );
+}
+
+function optionalPosition(fields: Fields, key: string, ref: string | undefined) {
+  const value = Object.hasOwn(fields, key) ? fields[key] : undefined;
+  return value === undefined ? undefined : asPosition(value, key, ref);
+}
+
+function optionalPositions(fields: Fields, key: string, ref: string | undefined) {
+  const value = Object.hasOwn(fields, key) ? fields[key] : undefined;
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail(`"${key}" must map rooms to positions`, "bad_message", ref);
+  }
+  const entries = Object.entries(value as Fields);
+  if (entries.length > MAX_RESUME_ROOMS) {
+    fail(`"${key}" may name at most ${MAX_RESUME_ROOMS} rooms`, "bad_message", ref);
+  }
+  const positions: Record<string, Position> = Object.create(null);
+  for (const [room, position] of entries) positions[room] = asPosition(position, key, ref);
+  return positions;
 }
 
 /** Reads `text`/`action` or `data`/`file` from a publish or direct request. */
@@ -650,7 +778,41 @@ export function decodeRequest(json: string): ClientRequest {
     }
     case "nick":
       return withRef({ type, name: stringField(fields, "name", ref) });
-    case "join":
+    case "join": {
+      const room = stringField(fields, "room", ref);
+      const since = optionalPosition(fields, "since", ref);
+      const history = optionalInteger(fields, "history", ref);
+      return withRef({
+        type,
+        room,
+        ...(since === undefined ? {} : { since }),
+        ...(history === undefined ? {} : { history }),
+      });
+    }
+    case "history": {
+      const room = optionalString(fields, "room", ref);
+      const since = optionalPosition(fields, "since", ref);
+      const limit = optionalInteger(fields, "limit", ref);
+      return withRef({
+        type,
+        ...(room === undefined ? {} : { room }),
+        ...(since === undefined ? {} : { since }),
+        ...(limit === undefined ? {} : { limit }),
+      });
+    }
+    case "resume": {
+      const token = stringField(fields, "token", ref);
+      const rooms = optionalPositions(fields, "rooms", ref);
+      const direct = optionalPosition(fields, "direct", ref);
+      const echo = optionalBoolean(fields, "echo", ref);
+      return withRef({
+        type,
+        token,
+        ...(rooms === undefined ? {} : { rooms }),
+        ...(direct === undefined ? {} : { direct }),
+        ...(echo === undefined ? {} : { echo }),
+      });
+    }
     case "leave":
     case "presence":
       return withRef({ type, room: stringField(fields, "room", ref) });

@@ -15,11 +15,14 @@ import { PauseClock } from "./pause_clock.ts";
 import {
   type ClientRequest,
   type HelloEvent,
+  type Position,
   PROTOCOL_VERSION,
   type ServerEvent,
   type WelcomeEvent,
 } from "./protocol.ts";
+import { MAX_REPLAY, Replays } from "./replay.ts";
 import { Reply } from "./reply.ts";
+import { newResumeToken, Resumption } from "./resume.ts";
 import { LOBBY, Rooms } from "./rooms.ts";
 import { type Departure, type Port, Session, type SessionHost } from "./session.ts";
 import { readLine } from "./text_dialogue.ts";
@@ -53,8 +56,10 @@ const MAX_ROOMS_LISTED = 100;
 export interface RelayStats {
   /** Open connections, logged in or not. */
   sessions: number;
-  /** Logged-in users. */
+  /** Logged-in users with a live connection. */
   users: number;
+  /** Sessions whose connection dropped, kept for their client to resume. */
+  parked: number;
   /** Rooms with at least one member. */
   rooms: number;
 }
@@ -115,6 +120,8 @@ export class Relay {
   #users: Users;
   #rooms: Rooms;
   #messages: Messages;
+  #replays: Replays;
+  #resumption: Resumption;
   #closing = false;
   #onError: (error: unknown) => void;
   #sessionHost: SessionHost;
@@ -129,7 +136,13 @@ export class Relay {
     this.#options = options;
     const limits = this.limits = resolveLimits(options);
     const now = this.#now = options.now ?? Date.now;
-    const engine = this.engine = options.engine ?? new MemoryEngine({ now });
+    const history = {
+      size: limits.historySize,
+      ttlMs: limits.historyTtlMs,
+      bytes: limits.historyBytes,
+      totalBytes: limits.historyTotalBytes,
+    };
+    const engine = this.engine = options.engine ?? new MemoryEngine({ now, history });
     const onError = this.#onError = options.onError ?? ((error: unknown) => console.error(error));
     this.#admission = new Admission(limits);
     // An address may have as many names kept as it may have connections.
@@ -141,6 +154,17 @@ export class Relay {
       now,
       rooms: this.#rooms,
       users: this.#users,
+    });
+    this.#replays = new Replays(engine, limits.historySize);
+    this.#resumption = new Resumption({
+      engine,
+      users: this.#users,
+      rooms: this.#rooms,
+      replays: this.#replays,
+      windowMs: limits.resumeWindowMs,
+      now,
+      welcome: (reply) => this.#welcome(reply, true),
+      end: (session) => this.#end(session),
     });
     this.#sessionHost = {
       limits,
@@ -160,6 +184,7 @@ export class Relay {
       disconnected: (session, how) => this.#remove(session, how),
     };
     this.#engineHost = {
+      history,
       deliver: (envelope) => {
         switch (envelope.to) {
           case "room":
@@ -174,6 +199,7 @@ export class Relay {
       changed: (_status, notice) => {
         if (notice !== undefined) this.#tellEveryone(new Outgoing(this.#notice(notice)));
       },
+      resumedElsewhere: (id) => this.#resumption.resumedElsewhere(id),
       nameLost: (id) => {
         for (const session of this.#sessions) {
           if (session.id === id && session.state === "ready") void this.#renameAway(session);
@@ -256,13 +282,16 @@ export class Relay {
     }
     this.#messages.sweep(now);
     this.#users.sweep(now);
+    this.#resumption.sweep(now);
+    this.engine.sweep(now);
   }
 
   /** Connection, user and room counts on this node. */
   stats(): RelayStats {
     return {
       sessions: this.#sessions.size,
-      users: this.#users.size,
+      users: this.#users.size - this.#resumption.size,
+      parked: this.#resumption.size,
       rooms: this.#rooms.size,
     };
   }
@@ -307,6 +336,8 @@ export class Relay {
     for (const session of [...this.#sessions]) {
       session.close(CloseCode.goingAway, "server shutting down", notice);
     }
+    // Nobody can resume here any more: kept sessions end, and the others see them leave.
+    this.#resumption.endAll();
   }
 
   #tellEveryone(message: Outgoing): void {
@@ -365,6 +396,8 @@ export class Relay {
         return this.#login(reply, request.name, request.reclaim, false);
       case "input":
         return this.#handleLine(session, request.line, request.ref);
+      case "resume":
+        return this.#resumption.resume(reply, request);
     }
     if (session.state !== "ready") throw new RelayError("not_logged_in", "log in first");
     const rooms = this.#rooms;
@@ -372,7 +405,13 @@ export class Relay {
       case "nick":
         return this.#rename(session, request.name);
       case "join":
-        return rooms.join(reply, validateRoom(request.room));
+        return this.#join(reply, validateRoom(request.room), request.since, request.history);
+      case "history": {
+        const room = request.room === undefined
+          ? undefined
+          : rooms.memberRoom(session, validateRoom(request.room));
+        return this.#replays.send(reply, room, request.since, request.limit ?? MAX_REPLAY);
+      }
       case "leave":
         return rooms.leave(session, rooms.memberRoom(session, validateRoom(request.room)), "leave");
       case "publish": {
@@ -419,21 +458,65 @@ export class Relay {
     }
   }
 
-  #welcome(reply: Reply): MaybePromise<void> {
+  #welcome(reply: Reply, resumed = false): MaybePromise<void> {
     const session = reply.session;
-    return then(this.engine.counts(), (counts) => {
-      const welcome: WelcomeEvent = {
-        type: "welcome",
-        session: session.id,
-        name: session.name!,
-        others: Math.max(counts.users - 1, 0),
-        rooms: [LOBBY],
-        reclaim: session.reclaim!,
-      };
-      const motd = this.#options.motd;
-      reply.send(motd === undefined ? welcome : { ...welcome, motd });
-      return this.#rooms.join(new Reply(session, undefined), LOBBY);
-    });
+    if (session.json && this.limits.resumeWindowMs > 0) session.resume ??= newResumeToken();
+    // Both asked at once: on a cluster, one round trip's wait.
+    const counts = this.engine.counts();
+    const direct = session.json
+      ? this.engine.history({ session: session.id }, undefined, 0)
+      : undefined;
+    return then(counts, (counts) =>
+      then(direct, (read) => {
+        const motd = this.#options.motd;
+        const welcome: WelcomeEvent = {
+          type: "welcome",
+          session: session.id,
+          name: session.name!,
+          others: Math.max(counts.users - 1, 0),
+          rooms: resumed ? [...session.rooms] : [LOBBY],
+          reclaim: session.reclaim!,
+          ...(motd === undefined ? {} : { motd }),
+          ...(session.resume === undefined ? {} : { resume: session.resume }),
+          ...(read === undefined ? {} : { direct: read.latest }),
+          ...(resumed ? { resumed: true as const } : {}),
+        };
+        reply.send(welcome);
+        if (resumed) return;
+        return this.#join(new Reply(session, undefined), LOBBY, undefined, undefined);
+      }));
+  }
+
+  // Joins, then replays what the room said when asked (`since`, `history`),
+  // or its last few lines to a text-mode user.
+  #join(
+    reply: Reply,
+    room: string,
+    since: Position | undefined,
+    history: number | undefined,
+  ): MaybePromise<void> {
+    const session = reply.session;
+    const count = since !== undefined
+      ? MAX_REPLAY
+      : history ?? (session.json ? 0 : this.limits.historyOnJoin);
+    if (count <= 0 || this.limits.historySize <= 0 && since === undefined) {
+      return this.#rooms.join(reply, room);
+    }
+    // Held from before the join, so nothing said meanwhile is lost or shown twice.
+    session.hold(room);
+    const unhold = (error: unknown) => {
+      session.replay(room, [], undefined);
+      throw error;
+    };
+    try {
+      const joined = then(
+        this.#rooms.join(reply, room),
+        () => this.#replays.send(reply, room, since, count),
+      );
+      return joined instanceof Promise ? joined.catch(unhold) : joined;
+    } catch (error) {
+      return unhold(error);
+    }
   }
 
   #rename(session: Session, rawName: string): MaybePromise<void> {
@@ -470,13 +553,23 @@ export class Relay {
       type: "error",
       code: "name_taken",
       message: "someone elsewhere took your name while this server could not reach the others",
-    });
+    }, "quit");
   }
 
   #remove(session: Session, how: Departure): void {
     session.ticket.release();
     if (!this.#sessions.delete(session)) return;
+    // A dropped connection's session is kept a while for its client to resume.
+    if (how === "drop" && !this.#closing && this.#resumption.park(session)) return;
     this.#rooms.leaveAll(session);
     this.#users.release(session, how);
+    if (session.state !== "new" || session.name !== undefined) this.engine.dropStream(session.id);
+  }
+
+  // A kept session's window ran out: it ends as a dropped one would have.
+  #end(session: Session): void {
+    this.#rooms.leaveAll(session);
+    this.#users.release(session, "quit");
+    this.engine.dropStream(session.id);
   }
 }

@@ -143,6 +143,33 @@ export class Rooms {
     });
   }
 
+  /** `to` (a resumed session) takes the place of `from` among this node's members. */
+  replace(from: Session, to: Session): void {
+    for (const room of to.rooms) {
+      const local = this.#rooms.get(room);
+      if (!local?.members.delete(from)) continue;
+      local.members.add(to);
+    }
+  }
+
+  /**
+   * Puts a session resumed from another node among this node's members of
+   * `room`; its membership in the cluster moved with it, so nobody is told.
+   */
+  attach(session: Session, room: string): void {
+    const local = this.#rooms.get(room) ?? this.#create(room, undefined);
+    local.members.add(session);
+  }
+
+  /** Takes a session resumed on another node out of this node's rooms, quietly. */
+  detach(session: Session): void {
+    for (const room of session.rooms) {
+      const local = this.#rooms.get(room);
+      if (!local?.members.delete(session)) continue;
+      if (local.members.size === 0) this.#remove(room, local);
+    }
+  }
+
   /** Takes `session` out of every room it is in (its connection ended). */
   leaveAll(session: Session): void {
     for (const room of [...session.rooms]) void this.leave(session, room, "disconnect");

@@ -10,7 +10,13 @@ import { LineDecoder } from "./line_decoder.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
 import { Outgoing, WireFormat } from "./outgoing.ts";
 import type { PauseClock } from "./pause_clock.ts";
-import { binaryRequest, type ClientRequest, decodeRequest, type ServerEvent } from "./protocol.ts";
+import {
+  binaryRequest,
+  type ClientRequest,
+  decodeRequest,
+  type Position,
+  type ServerEvent,
+} from "./protocol.ts";
 import { RateLimiter, type RateLimits } from "./rate_limiter.ts";
 import { overUtf8Limit } from "./_utf8.ts";
 
@@ -121,8 +127,6 @@ const HARD_QUEUE_FACTOR = 4;
  * ```
  */
 export class Session {
-  /** Unique id of this connection. */
-  readonly id: string = crypto.randomUUID();
   /** Frames waiting for the transport. */
   readonly outbound: OutboundQueue = new OutboundQueue();
   /** Remote address as the transport reported it, for limits and logs. */
@@ -133,6 +137,8 @@ export class Session {
   name: string | undefined;
   /** The secret that lets this user take the name back after a drop. */
   reclaim: string | undefined;
+  /** The secret that lets a new connection take this session back after a drop. */
+  resume: string | undefined;
   /** Rooms joined, oldest first. */
   readonly rooms: Set<string> = new Set();
   /** Where text-mode lines without a command go. */
@@ -141,6 +147,9 @@ export class Session {
   echo = false;
   /** @internal Private messages this user may still receive; made on the first one. */
   directs: RateLimiter | undefined;
+  #id: string = crypto.randomUUID();
+  // Live messages held back per stream (a room, or "" for private ones) while a replay is read.
+  #held: Map<string, Outgoing[]> | undefined;
   #state: SessionState = "new";
   #format: WireFormat;
   #port: Port;
@@ -176,6 +185,53 @@ export class Session {
     } else {
       this.#format = WireFormat.JsonFrame;
     }
+  }
+
+  /** Unique id of this session; a resumed session keeps its id. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** @internal This connection takes over the session `from` (resumed): its id, name and rooms. */
+  adopt(from: Session | { id: string; name: string; reclaim: string; rooms: string[] }): void {
+    this.#id = from.id;
+    this.name = from.name;
+    this.reclaim = from.reclaim;
+    for (const room of from.rooms) this.rooms.add(room);
+    this.currentRoom = from instanceof Session ? from.currentRoom : [...this.rooms].at(-1);
+    if (from instanceof Session) {
+      this.echo = from.echo;
+      this.directs = from.directs;
+    }
+  }
+
+  /**
+   * @internal Holds this session's live messages of `stream` (a room, or `""`
+   * for private messages) until {@link replay}, so a replay read meanwhile
+   * and the live messages meet with no gap and no duplicate.
+   */
+  hold(stream: string): void {
+    const held = this.#held ??= new Map();
+    if (!held.has(stream)) held.set(stream, []);
+  }
+
+  /**
+   * @internal Sends a replay (its header, then its messages), then the live
+   * messages held since {@link hold} that come after `latest`.
+   */
+  replay(stream: string, replay: (ServerEvent | Outgoing)[], latest: Position | undefined): number {
+    const held = this.#held?.get(stream) ?? [];
+    this.#held?.delete(stream);
+    if (this.#held?.size === 0) this.#held = undefined;
+    let bytes = 0;
+    for (const item of replay) bytes += this.send(item);
+    for (const message of held) {
+      const event = message.event as { offset?: number; epoch?: string };
+      const seen = latest !== undefined && event.epoch === latest.epoch &&
+        event.offset !== undefined && event.offset <= latest.offset;
+      if (!seen) this.deliver(message);
+    }
+    return bytes;
   }
 
   /** Current connection state. */
@@ -259,6 +315,7 @@ export class Session {
    */
   deliver(message: Outgoing): number {
     if (this.#state === "closed") return 0;
+    if (this.#held !== undefined && this.#holds(message)) return 0;
     const frame = message.frame(this.#format);
     if (frame === null) return 0;
     const queue = this.outbound;
@@ -358,6 +415,15 @@ export class Session {
     }
     const behind = now - this.#behindSince - (paused - this.#pausedAtBehind);
     if (behind >= limits.slowConsumerMs) this.#slowConsumer();
+  }
+
+  #holds(message: Outgoing): boolean {
+    const event = message.event;
+    const stream = event.type === "message" ? event.room : event.type === "direct" ? "" : undefined;
+    const held = stream === undefined ? undefined : this.#held!.get(stream);
+    if (held === undefined) return false;
+    held.push(message);
+    return true;
   }
 
   #slowConsumer(): void {

@@ -6,6 +6,8 @@ import type { ClientRequest } from "./protocol.ts";
 
 /** Rooms one `/rooms` line lists: a line, not a page. */
 const TEXT_ROOMS = 20;
+/** Messages `/history` shows unless told how many. */
+const TEXT_HISTORY = 20;
 
 function splitFirst(rest: string): [string, string] {
   const match = /^(\S+)\s*([\s\S]*)$/.exec(rest);
@@ -63,6 +65,11 @@ export function parseTextLine(line: string, current: string | undefined): Client
       return arg
         ? { type: "rooms", limit: TEXT_ROOMS, after: arg }
         : { type: "rooms", limit: TEXT_ROOMS };
+    case "history": {
+      if (arg !== "" && !/^\d{1,3}$/.test(arg)) usage("/history [N]");
+      const limit = arg === "" ? TEXT_HISTORY : Math.min(Math.max(Number(arg), 1), 100);
+      return { type: "history", room: needsRoom(current), limit };
+    }
     case "me":
       return arg
         ? {

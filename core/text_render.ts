@@ -13,6 +13,7 @@ export const TEXT_HELP: readonly string[] = [
   "  /msg NAME TEXT    send a private message",
   "  /who [ROOM]       list who is in a room",
   "  /rooms [AFTER]    list rooms and member counts (those after AFTER)",
+  "  /history [N]      show the current room's last N messages (default 20)",
   "  /me ACTION        describe an action",
   "  /echo [on|off]    see your own messages or not",
   "  /help             show this help",
@@ -60,7 +61,9 @@ const SERVER = "-!- ";
  * the speaker's name; the server's lines start with `-!-`, so a user cannot
  * forge a join, a leave or a notice.
  */
-export function renderTextLines(event: ServerEvent): string[] {
+export function renderTextLines(event: ServerEvent, replayed = false): string[] {
+  // A replayed message shows when it was said: `[lobby 14:02] bob: hi`.
+  const at = replayed && "ts" in event ? " " + clock(event.ts) : "";
   switch (event.type) {
     case "hello":
       return [];
@@ -76,15 +79,15 @@ export function renderTextLines(event: ServerEvent): string[] {
     }
     case "message":
       if (event.file) {
-        return said([`${SERVER}[${event.room}] ${fileNotice(event.from, event.file)}`]);
+        return said([`${SERVER}[${event.room}${at}] ${fileNotice(event.from, event.file)}`]);
       }
       return said(
         event.action
-          ? prefixed(`[${event.room}] * ${who(event.from)} `, event.text ?? "")
-          : prefixed(`[${event.room}] ${who(event.from)}: `, event.text ?? ""),
+          ? prefixed(`[${event.room}${at}] * ${who(event.from)} `, event.text ?? "")
+          : prefixed(`[${event.room}${at}] ${who(event.from)}: `, event.text ?? ""),
       );
     case "direct": {
-      const head = `[private ${who(event.from)} -> ${who(event.to)}] `;
+      const head = `[private ${who(event.from)} -> ${who(event.to)}${at}] `;
       if (event.file) return said([`${SERVER}${head}${fileNotice(event.from, event.file)}`]);
       return said(prefixed(event.action ? `${head}* ${who(event.from)} ` : head, event.text ?? ""));
     }
@@ -121,6 +124,15 @@ export function renderTextLines(event: ServerEvent): string[] {
           : `${SERVER}Rooms: ${listed || "none after that"}`,
       ];
     }
+    case "history": {
+      const where = event.room === undefined ? "private messages" : `[${event.room}]`;
+      if (event.count === 0) return event.recovered ? [`${SERVER}${where} nothing missed`] : [];
+      const count = event.count === 1 ? "1 message" : `${event.count} messages`;
+      return [
+        `${SERVER}${where} ${event.recovered ? `${count} you missed` : `the last ${count}`}` +
+        " (times in UTC):",
+      ];
+    }
     case "pong":
       return [`${SERVER}pong`];
     case "notice":
@@ -128,6 +140,11 @@ export function renderTextLines(event: ServerEvent): string[] {
     case "error":
       return [`${SERVER}error ${event.code}: ${cleanText(event.message)}`];
   }
+}
+
+/** `14:02`, in UTC: the server does not know the user's time zone. */
+function clock(ts: number): string {
+  return new Date(ts).toISOString().slice(11, 16);
 }
 
 /** Columns a text-mode line may take before the server wraps it itself. */

@@ -107,21 +107,47 @@ export class Users {
     });
   }
 
+  /**
+   * Whether a session dropped from `address` may be kept for a while (its
+   * name held); counts it when so. One address may have as many kept as it may
+   * have connections.
+   */
+  mayKeep(address: string | undefined, ms: number): boolean {
+    return this.#holdFor(address, ms);
+  }
+
+  /** `to` (a resumed session) now answers for the name `from` had on this node. */
+  replace(from: Session, to: Session): void {
+    const key = nameKey(to.name!);
+    if (this.#local.get(key) === from) this.#local.delete(key);
+    this.#local.set(key, to);
+  }
+
+  /** A session resumed here from another node: its name's lease moved with it. */
+  adopt(session: Session): void {
+    this.#local.set(nameKey(session.name!), session);
+  }
+
+  /** Forgets a session whose name moved elsewhere (resumed on another node), quietly. */
+  forget(session: Session): void {
+    const key = nameKey(session.name!);
+    if (this.#local.get(key) === session) this.#local.delete(key);
+  }
+
   /** Frees the session's name; after a drop it is kept for its reclaim token first. */
   release(session: Session, how: Departure): void {
     const name = session.name;
     if (name === undefined) return;
     const key = nameKey(name);
     if (this.#local.get(key) === session) this.#local.delete(key);
-    const hold = how === "drop" && this.#holdFor(session.remoteAddress)
+    const hold = how === "drop" && this.#graceMs > 0 && this.#holdFor(session.remoteAddress)
       ? { ms: this.#graceMs }
       : undefined;
     this.#engine.releaseName(key, session.id, hold);
   }
 
   // Whether a name dropped from `address` may be kept, and if so counts it.
-  #holdFor(address: string | undefined): boolean {
-    if (this.#graceMs <= 0) return false;
+  #holdFor(address: string | undefined, ms = this.#graceMs): boolean {
     if (address === undefined) return true;
     const now = this.#now();
     const ends = (this.#holds.get(address) ?? []).filter((end) => end > now);
@@ -129,7 +155,7 @@ export class Users {
       this.#holds.set(address, ends);
       return false;
     }
-    ends.push(now + this.#graceMs);
+    ends.push(now + ms);
     this.#holds.set(address, ends);
     return true;
   }

@@ -11,6 +11,36 @@ export interface Payload {
   q?: number;
   /** The envelopes, in the order they were published. */
   e: Envelope[];
+  /** Kept messages: their stream's epoch ... */
+  p?: string;
+  /** ... and the first one's offset (each next one is one more). */
+  f?: number;
+  /** A session parked on the receiving node was resumed elsewhere. */
+  r?: string;
+}
+
+/** One envelope as JSON, file bytes in base64. */
+export function encodeEnvelope(envelope: Envelope): string {
+  if (!hasData(envelope)) return JSON.stringify(envelope);
+  const event = envelope.event as { data: Uint8Array };
+  return JSON.stringify({ ...envelope, event: { ...event, data: event.data.toBase64() } });
+}
+
+/** One envelope from JSON; throws on anything that is not one. */
+export function decodeEnvelope(text: string): Envelope {
+  const envelope = JSON.parse(text) as Envelope;
+  if (typeof envelope !== "object" || envelope === null || typeof envelope.event !== "object") {
+    throw new TypeError("not a crosswire envelope");
+  }
+  withBytes(envelope);
+  return envelope;
+}
+
+function withBytes(envelope: Envelope): void {
+  const event = envelope.event as { type: string; data?: unknown };
+  if ((event.type === "message" || event.type === "direct") && typeof event.data === "string") {
+    event.data = Uint8Array.fromBase64(event.data);
+  }
 }
 
 function hasData(envelope: Envelope): boolean {
@@ -37,11 +67,14 @@ export function decodePayload(text: string): Payload {
   if (typeof payload !== "object" || payload === null || !Array.isArray(payload.e)) {
     throw new TypeError("not a crosswire payload");
   }
-  for (const envelope of payload.e) {
-    const event = envelope.event as { type: string; data?: unknown };
-    if ((event.type === "message" || event.type === "direct") && typeof event.data === "string") {
-      event.data = Uint8Array.fromBase64(event.data);
+  const { p: epoch, f: first } = payload;
+  payload.e.forEach((envelope, i) => {
+    withBytes(envelope);
+    if (typeof epoch === "string" && typeof first === "number") {
+      const event = envelope.event as { offset?: number; epoch?: string };
+      event.offset = first + i;
+      event.epoch = epoch;
     }
-  }
+  });
   return payload;
 }

@@ -10,13 +10,21 @@ import {
   type EngineHost,
   type EngineStatus,
   type Envelope,
+  type HistoryLimits,
+  type HistoryRead,
   type MaybePromise,
   type Member,
   MemoryEngine,
   type NameClaim,
+  type Parked,
+  type Position,
   type Presence,
+  type Recorded,
   type RoomPage,
+  type StreamName,
+  type Unparked,
 } from "../core/mod.ts";
+import { decodeEnvelope } from "./codec.ts";
 import { RedisLink } from "./link.ts";
 import type { ScriptName } from "./scripts.ts";
 import { Traffic } from "./traffic.ts";
@@ -57,9 +65,22 @@ export interface RedisEngineOptions {
   tls?: { ca?: string | string[] };
   /** Where state changes are logged, one line each. @default console.error */
   log?: (line: string) => void;
+  /**
+   * What each room's stream (and each session's private one) keeps, in Redis
+   * Streams; `totalBytes` is not counted there (Redis's own `maxmemory` is).
+   * @default the relay's history options (`historySize`, `historyTtlMs`, `historyBytes`)
+   */
+  history?: HistoryLimits;
 }
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
+
+const DEFAULT_HISTORY: HistoryLimits = {
+  size: 100,
+  ttlMs: 600_000,
+  bytes: 2 * 1024 * 1024,
+  totalBytes: 256 * 1024 * 1024,
+};
 
 /** How often the node's timer runs: heartbeat when due, and one reaping step. */
 const TICK_MS = 1000;
@@ -84,6 +105,9 @@ export class RedisEngine implements Engine {
   /** This node's id: random, unique in the cluster. */
   readonly node: string = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   #options: Required<Omit<RedisEngineOptions, "tls">> & { tls?: { ca?: string | string[] } };
+  #ownHistory: boolean;
+  // Sessions this node parked, by token, to tidy its mirror when another node takes one.
+  #parked = new Map<string, Parked>();
   #link: RedisLink;
   #local = new MemoryEngine();
   #host: EngineHost | undefined;
@@ -107,15 +131,15 @@ export class RedisEngine implements Engine {
   constructor(options: RedisEngineOptions) {
     this.#traffic = new Traffic({
       node: this.node,
+      prefix: options.prefix ?? "crosswire:",
+      history: () => this.#options.history,
       connection: () => this.#up ? this.#link.cmd : undefined,
-      listening: (channel) => this.#channels.has(channel),
-      deliver: (envelope) => {
-        try {
-          this.#host?.deliver(envelope);
-        } catch (error) {
-          this.#options.log(`crosswire: failed to deliver a message from another node: ${error}`);
-        }
+      unkept: (envelopes) => {
+        for (const envelope of envelopes) this.#deliver(envelope);
       },
+      resumedElsewhere: (session) => this.#resumedElsewhere(session),
+      listening: (channel) => this.#channels.has(channel),
+      deliver: (envelope) => this.#deliver(envelope),
       missed: (count) =>
         this.#host?.changed(
           this.status(),
@@ -132,7 +156,9 @@ export class RedisEngine implements Engine {
       maxAnnouncedRoomSize: 500,
       log: (line: string) => console.error(line),
       ...options,
+      history: options.history ?? DEFAULT_HISTORY,
     };
+    this.#ownHistory = options.history !== undefined;
     this.#link = new RedisLink({
       url: options.url,
       name: `crosswire:${this.node}`,
@@ -147,6 +173,7 @@ export class RedisEngine implements Engine {
   /** Connects (retrying for `connectTimeoutMs`), registers this node and subscribes. */
   async start(host: EngineHost): Promise<void> {
     this.#host = host;
+    if (!this.#ownHistory && host.history) this.#options.history = host.history;
     await this.#link.start(this.#options.connectTimeoutMs);
     this.#channels.add(this.#channel("all"));
     this.#channels.add(this.#channel(`node:${this.node}`));
@@ -322,6 +349,155 @@ export class RedisEngine implements Engine {
       this.#trouble(error);
       return local;
     });
+  }
+
+  /**
+   * Keeps the message in its Redis stream and publishes it, in one script;
+   * every node (this one too) delivers it when it comes back positioned.
+   * While Redis is away, this node's users get it at once, unpositioned and not kept.
+   */
+  record(envelope: Recorded): Recorded | undefined {
+    if (!this.#up) {
+      this.#traffic.lose();
+      return envelope;
+    }
+    if (envelope.to === "room") {
+      this.#traffic.record("r:" + envelope.room, this.#channel(`room:${envelope.room}`), envelope);
+    } else {
+      this.#traffic.record(
+        "u:" + envelope.session,
+        this.#channel(`node:${envelope.node}`),
+        envelope,
+      );
+    }
+    return undefined;
+  }
+
+  /** Reads a stream from Redis (once this node hears the room, so the seam is exact). */
+  history(
+    stream: StreamName,
+    since: Position | undefined,
+    limit: number,
+  ): MaybePromise<HistoryRead> {
+    const unknown: HistoryRead = { recovered: false, latest: { offset: 0, epoch: "" }, events: [] };
+    if (!this.#up) return unknown;
+    const name = "room" in stream ? "r:" + stream.room : "u:" + stream.session;
+    const read = () =>
+      this.#call(
+        "cwHistory",
+        name,
+        since?.offset ?? -1,
+        since?.epoch ?? "",
+        limit,
+        this.#options.history.ttlMs,
+      );
+    const subscribed = "room" in stream
+      ? this.#subscribing.get(this.#channel(`room:${stream.room}`))
+      : undefined;
+    return (subscribed ? subscribed.then(read) : read()).then((answer) => {
+      const [epoch, latest, recovered, , ...entries] = answer as (string | number)[];
+      const events: HistoryRead["events"] = [];
+      for (let i = 0; i < entries.length; i += 2) {
+        const event = decodeEnvelope(String(entries[i + 1])).event as HistoryRead["events"][number];
+        event.offset = Number(entries[i]);
+        event.epoch = String(epoch);
+        events.push(event);
+      }
+      return {
+        recovered: recovered === 1,
+        latest: { offset: Number(latest), epoch: String(epoch) },
+        events,
+      };
+    }, (error) => {
+      this.#trouble(error);
+      return unknown;
+    });
+  }
+
+  /** Forgets a session's private stream. */
+  dropStream(session: string): void {
+    if (this.#up) this.#fire("cwDropStream", "u:" + session);
+  }
+
+  /** Redis expires what it keeps by itself. */
+  sweep(_now: number): void {}
+
+  /** Keeps the parked session in Redis for `ms`, for any node to resume. */
+  park(token: string, parked: Parked, ms: number): void {
+    this.#parked.set(token, parked);
+    this.#local.park(token, parked, ms);
+    if (this.#up) this.#fire("cwPark", token, JSON.stringify(parked), ms);
+  }
+
+  /** Takes a parked session, moving its name and rooms to this node. */
+  unpark(token: string): MaybePromise<Unparked | undefined> {
+    if (!this.#up) {
+      this.#parked.delete(token);
+      return this.#local.unpark(token);
+    }
+    return this.#call("cwUnpark", token, this.node).then((answer) => {
+      const [json, ...kept] = answer as (string | number)[];
+      if (typeof json !== "string") {
+        if (json === -1) this.#trouble(new Error("this node's lease ran out"));
+        return undefined;
+      }
+      const parked = JSON.parse(json) as Parked;
+      this.#local.unpark(token);
+      this.#parked.delete(token);
+      const rooms = kept.map(String);
+      if (parked.node !== this.node) {
+        // The mirror learns what moved here, as if claimed and joined here.
+        const member = { node: this.node, session: parked.session, name: parked.name };
+        this.#local.claimName(parked.key, member, parked.reclaim);
+        for (const room of rooms) this.#local.join(room, member, 0);
+        this.#changes++;
+      }
+      return { parked, kept: rooms };
+    }, (error) => {
+      this.#trouble(error);
+      return undefined;
+    });
+  }
+
+  /** True when the session was still parked; when another node took it, tidies this mirror. */
+  expire(token: string): MaybePromise<boolean> {
+    const parked = this.#parked.get(token);
+    this.#parked.delete(token);
+    const local = this.#local.expire(token);
+    if (!this.#up) return local;
+    return this.#call("cwExpire", token).then((answer) => {
+      if (Number(answer) === 1) return true;
+      if (parked) this.#forget(parked);
+      return false;
+    }, (error) => {
+      this.#trouble(error);
+      return local;
+    });
+  }
+
+  #resumedElsewhere(session: string): void {
+    for (const [token, parked] of this.#parked) {
+      if (parked.session !== session) continue;
+      this.#parked.delete(token);
+      this.#local.expire(token);
+      this.#forget(parked);
+    }
+    this.#host?.resumedElsewhere(session);
+  }
+
+  // A session now held by another node leaves this node's mirror, quietly.
+  #forget(parked: Parked): void {
+    this.#local.releaseName(parked.key, parked.session);
+    for (const room of parked.rooms) this.#local.leave(room, parked.session);
+    this.#changes++;
+  }
+
+  #deliver(envelope: Envelope): void {
+    try {
+      this.#host?.deliver(envelope);
+    } catch (error) {
+      this.#options.log(`crosswire: failed to deliver a message from another node: ${error}`);
+    }
   }
 
   #presenceOf(answer: Promise<unknown>, local: Presence): Promise<Presence> {

@@ -18,6 +18,8 @@
 //   P roomnames             ZSET  room -> 0, for listing rooms by name
 // Channels: P room:ROOM, P node:ID (private messages), P all (notices).
 
+import { HISTORY_SCRIPTS } from "./history_scripts.ts";
+
 const COMMON = `
 local P = ARGV[1]
 local function now()
@@ -272,6 +274,7 @@ return {#dead, redis.call('SCARD', P .. 'reaping')}
 
 /** Every script, by the command name it gets on the client. */
 export const SCRIPTS = {
+  ...HISTORY_SCRIPTS,
   cwHeartbeat: HEARTBEAT,
   cwCounts: COUNTS,
   cwClaim: CLAIM,

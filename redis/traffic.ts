@@ -1,35 +1,55 @@
 // What crosses between nodes: outgoing envelopes gathered per channel and sent
 // once per event-loop turn (one PUBLISH per channel, every channel in one
 // pipeline), each payload numbered per channel so a receiver can count what
-// it missed; and incoming payloads checked for gaps and handed on.
+// it missed; kept messages gathered per stream and appended (and published)
+// by one script call per stream per turn; and incoming payloads checked for
+// gaps and handed on.
 
 import type { Redis } from "ioredis";
-import type { Envelope } from "../core/mod.ts";
-import { decodePayload, encodePayload } from "./codec.ts";
+import type { Envelope, Recorded } from "../core/mod.ts";
+import { decodePayload, encodeEnvelope, encodePayload } from "./codec.ts";
 
-/** Largest number of envelopes in one PUBLISH. */
+/** Largest number of envelopes in one PUBLISH (or one append). */
 const MAX_BATCH = 256;
 
 /** What {@link Traffic} tells its engine. */
 export interface TrafficHost {
   /** This node's id: its own payloads are skipped when they come back. */
   readonly node: string;
+  /** The key and channel prefix. */
+  readonly prefix: string;
+  /** What each stream keeps: messages, age in ms, bytes. */
+  history(): { size: number; ttlMs: number; bytes: number };
   /** The command connection to publish on, when the link is up; undefined while it is down. */
   connection(): Redis | undefined;
   /** Whether this node still listens on `channel` (gaps count only there). */
   listening(channel: string): boolean;
-  /** An envelope from another node. */
+  /** An envelope from another node (or a kept message of this one's, positioned). */
   deliver(envelope: Envelope): void;
+  /** Kept messages that could not be kept: this node delivers them, unpositioned. */
+  unkept(envelopes: Recorded[]): void;
+  /** A session parked here was resumed on another node. */
+  resumedElsewhere(session: string): void;
   /** `count` payload's envelopes from another node never arrived here. */
   missed(count: number): void;
   /** Publishing failed: the link is in trouble. */
   failed(error: unknown): void;
 }
 
+type Batch =
+  | { kind: "publish"; channel: string; envelopes: Envelope[] }
+  | { kind: "record"; stream: string; channel: string; envelopes: Recorded[] };
+
+type AppendPipeline = {
+  cwAppend(...args: (string | number)[]): unknown;
+};
+
 /** One node's pub/sub traffic. */
 export class Traffic {
   #host: TrafficHost;
-  #outbox = new Map<string, Envelope[]>();
+  // Everything sent this turn, in order; a batch grows while the same channel (or stream) follows.
+  #outbox: Batch[] = [];
+  #open = new Map<string, Batch>();
   #flushing = false;
   #sequence = new Map<string, number>();
   #seen = new Map<string, Map<string, number>>();
@@ -45,9 +65,31 @@ export class Traffic {
       this.#dropped++;
       return;
     }
-    const queued = this.#outbox.get(channel);
-    if (queued) queued.push(envelope);
-    else this.#outbox.set(channel, [envelope]);
+    const open = this.#open.get(channel);
+    if (open?.kind === "publish" && open.envelopes.length < MAX_BATCH) {
+      open.envelopes.push(envelope);
+    } else {
+      this.#queue(channel, { kind: "publish", channel, envelopes: [envelope] });
+    }
+  }
+
+  /**
+   * Queues a message to keep in `stream` and publish on `channel`; the
+   * positioned message comes back through {@link receive}, to this node too.
+   */
+  record(stream: string, channel: string, envelope: Recorded): void {
+    const open = this.#open.get(channel);
+    if (open?.kind === "record" && open.stream === stream && open.envelopes.length < MAX_BATCH) {
+      open.envelopes.push(envelope);
+    } else {
+      this.#queue(channel, { kind: "record", stream, channel, envelopes: [envelope] });
+    }
+  }
+
+  #queue(channel: string, batch: Batch): void {
+    // A new batch for a channel closes any other open one for it, keeping the order.
+    this.#outbox.push(batch);
+    this.#open.set(channel, batch);
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.flush());
@@ -57,28 +99,64 @@ export class Traffic {
   /** Sends what is queued now (the engine also calls it before it leaves). */
   flush(): void {
     this.#flushing = false;
-    if (this.#outbox.size === 0) return;
+    if (this.#outbox.length === 0) return;
     const outbox = this.#outbox;
-    this.#outbox = new Map();
-    const connection = this.#host.connection();
+    this.#outbox = [];
+    this.#open.clear();
+    const host = this.#host;
+    const connection = host.connection();
+    const unkept: Recorded[] = [];
     let count = 0;
-    for (const envelopes of outbox.values()) count += envelopes.length;
+    for (const batch of outbox) {
+      if (batch.kind === "publish") count += batch.envelopes.length;
+      else if (connection === undefined) unkept.push(...batch.envelopes);
+    }
     if (connection === undefined) {
-      this.#dropped += count;
+      this.#dropped += count + unkept.length;
+      if (unkept.length > 0) host.unkept(unkept);
       return;
     }
     const pipeline = connection.pipeline();
-    for (const [channel, envelopes] of outbox) {
-      for (let start = 0; start < envelopes.length; start += MAX_BATCH) {
-        const q = (this.#sequence.get(channel) ?? 0) + 1;
-        this.#sequence.set(channel, q);
-        const e = envelopes.slice(start, start + MAX_BATCH);
-        pipeline.publish(channel, encodePayload({ o: this.#host.node, q, e }));
+    const appends = pipeline as unknown as AppendPipeline;
+    const { size, ttlMs, bytes } = host.history();
+    for (const batch of outbox) {
+      if (batch.kind === "publish") {
+        const q = (this.#sequence.get(batch.channel) ?? 0) + 1;
+        this.#sequence.set(batch.channel, q);
+        pipeline.publish(batch.channel, encodePayload({ o: host.node, q, e: batch.envelopes }));
+        continue;
       }
+      const args: (string | number)[] = [];
+      for (const envelope of batch.envelopes) {
+        const event = envelope.event;
+        args.push(encodeEnvelope(envelope), 128 + (event.data?.length ?? event.text?.length ?? 0));
+      }
+      appends.cwAppend(
+        host.prefix,
+        batch.stream,
+        batch.channel,
+        host.node,
+        size,
+        ttlMs,
+        bytes,
+        ...args,
+      );
     }
-    pipeline.exec().catch((error) => {
+    pipeline.exec().then((results) => {
+      // A kept message whose script failed reaches this node's users at least.
+      outbox.forEach((batch, i) => {
+        const failed = results?.[i]?.[0];
+        if (batch.kind === "record" && failed) unkept.push(...batch.envelopes);
+      });
+      if (unkept.length > 0) {
+        host.unkept(unkept);
+        host.failed(results?.find(([error]) => error)?.[0]);
+      }
+    }, (error) => {
       this.#dropped += count; // may have gone out; counted as possibly missed
-      this.#host.failed(error);
+      for (const batch of outbox) if (batch.kind === "record") unkept.push(...batch.envelopes);
+      host.unkept(unkept);
+      host.failed(error);
     });
   }
 
@@ -91,7 +169,9 @@ export class Traffic {
       return; // not ours: another program publishing under our prefix
     }
     const host = this.#host;
-    if (payload.o === host.node) return; // delivered here already, when published
+    if (payload.r !== undefined) return host.resumedElsewhere(payload.r);
+    // Kept messages come back to their own node too: every node delivers them in stream order.
+    if (payload.o === host.node && payload.f === undefined) return; // delivered here when published
     if (payload.o !== "" && payload.q !== undefined && host.listening(channel)) {
       let origins = this.#seen.get(channel);
       if (!origins) this.#seen.set(channel, origins = new Map());
@@ -106,6 +186,11 @@ export class Traffic {
   forget(channel: string): void {
     this.#seen.delete(channel);
     this.#sequence.delete(channel);
+  }
+
+  /** Counts a message that could not be sent (Redis is away). */
+  lose(): void {
+    this.#dropped++;
   }
 
   /** Envelopes that could not be sent since the last call; resets the count. */

@@ -236,6 +236,13 @@ export function slowEngine(): SlowEngine {
     rename: (room, session, name) => memory.rename(room, session, name),
     presence: (room, limit) => later(memory.presence(room, limit)),
     rooms: (limit, after) => later(memory.rooms(limit, after)),
+    record: (envelope) => memory.record(envelope),
+    history: (stream, since, limit) => later(memory.history(stream, since, limit)),
+    dropStream: (session) => memory.dropStream(session),
+    sweep: (now) => memory.sweep(now),
+    park: (token, parked, ms) => memory.park(token, parked, ms),
+    unpark: (token) => later(memory.unpark(token)),
+    expire: (token) => later(memory.expire(token)),
     settled: async () => {
       while (pending > 0) await new Promise<void>((resolve) => idle.push(resolve));
     },

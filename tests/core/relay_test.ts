@@ -54,7 +54,7 @@ Deno.test("Relay.connect() asks a lines port for a name in plain text", () => {
   const relay = new Relay();
   const client = new FakeClient(relay, "lines");
   assert.deepEqual(client.lines(), ["-!- Welcome to crosswire. What's your name?"]);
-  assert.deepEqual(relay.stats(), { sessions: 1, users: 0, rooms: 0 });
+  assert.deepEqual(relay.stats(), { sessions: 1, users: 0, parked: 0, rooms: 0 });
 });
 
 Deno.test("Relay login sends welcome with the session id and how many others are online", () => {
@@ -75,7 +75,7 @@ Deno.test("Relay login sends welcome with the session id and how many others are
   const cy = new FakeClient(relay, "frames");
   cy.send({ type: "login", name: "cy" });
   assertFields(ofType(cy.events(), "welcome")[0], { name: "cy", others: 2 });
-  assert.deepEqual(relay.stats(), { sessions: 3, users: 3, rooms: 1 });
+  assert.deepEqual(relay.stats(), { sessions: 3, users: 3, parked: 0, rooms: 1 });
 });
 
 Deno.test("Relay login welcome does not count connections that have not logged in", () => {
@@ -325,7 +325,7 @@ Deno.test("Relay leave of a room not joined is not_in_room", () => {
 });
 
 Deno.test("Relay disconnect tells remaining members, keeps the name a while and empties rooms", () => {
-  const relay = new Relay();
+  const relay = new Relay({ resumeWindowMs: 0 });
   const ann = jsonUser(relay, "ann");
   const bob = jsonUser(relay, "bob");
   bob.send({ type: "join", room: "solo" });
@@ -335,7 +335,7 @@ Deno.test("Relay disconnect tells remaining members, keeps the name a while and 
   const annEvents = ann.events();
   assert.equal(annEvents.length, 1);
   assertFields(annEvents[0], { type: "left", room: LOBBY, name: "bob", reason: "disconnect" });
-  assert.deepEqual(relay.stats(), { sessions: 1, users: 1, rooms: 1 });
+  assert.deepEqual(relay.stats(), { sessions: 1, users: 1, parked: 0, rooms: 1 });
   assert.equal(bob.session.state, "closed");
   assert.equal(bob.port.closes.length, 0, "the transport closed itself; no close is asked");
   const thief = new FakeClient(relay, "frames");
@@ -568,24 +568,22 @@ Deno.test("Relay /me publishes an action", () => {
 
 // --- private messages ------------------------------------------------------------
 
-Deno.test("Relay direct reaches the recipient and the sender with one encoding", () => {
+Deno.test("Relay direct reaches the recipient and the sender, each positioned in their own stream", () => {
   const relay = new Relay({ now: () => 7 });
   const ann = jsonUser(relay, "ann");
   const bob = jsonUser(relay, "Bob");
   const cy = jsonUser(relay, "cy");
   drain(ann, bob, cy);
   ann.send({ type: "direct", to: "BOB", text: "psst" });
-  const [toBob] = bob.take();
-  const [toAnn] = ann.take();
-  assert.ok(toBob !== undefined && toBob === toAnn);
-  assertFields(JSON.parse(toBob.data as string), {
-    type: "direct",
-    ts: 7,
-    from: "ann",
-    to: "Bob",
-    text: "psst",
-  });
-  assert.equal(cy.events().length, 0);
+  ann.send({ type: "direct", to: "cy", text: "hey" });
+  const [toBob] = bob.events();
+  const [toAnn, toAnn2] = ann.events();
+  const expected = { type: "direct", ts: 7, from: "ann", to: "Bob", text: "psst", offset: 1 };
+  assertFields(toBob, expected);
+  assertFields(toAnn, { ...expected, id: toBob!.id });
+  assert.notEqual(toBob!.epoch, toAnn!.epoch, "two streams");
+  assertFields(toAnn2, { to: "cy", offset: 2, epoch: toAnn!.epoch });
+  assertFields(cy.events()[0], { to: "cy", offset: 1 });
 });
 
 Deno.test("Relay direct to nobody is no_such_user", () => {
@@ -917,7 +915,7 @@ Deno.test("Relay file publish rejects bad base64 and files over maxFileBytes", (
 });
 
 Deno.test("Session.receiveBinary() closes with 1009 on a frame far over the limit", () => {
-  const relay = new Relay({ maxFileBytes: 10 });
+  const relay = new Relay({ maxFileBytes: 10, resumeWindowMs: 0 });
   const ann = jsonUser(relay, "ann");
   ann.session.receiveBinary(fileFrame({ room: LOBBY }, new Uint8Array(10 + 4096 + 10)));
   assertFields(errorOf(ann.events()), { code: "too_large" });
@@ -937,7 +935,7 @@ Deno.test("Session.receiveText() closes with 1009 on a frame over maxFrameBytes"
 // --- slow consumers and shutdown ----------------------------------------------------
 
 Deno.test("Relay closes a consumer four times over maxQueuedBytes at once; others keep receiving", async () => {
-  const relay = new Relay({ maxQueuedBytes: 1000 });
+  const relay = new Relay({ maxQueuedBytes: 1000, resumeWindowMs: 0 });
   const ann = jsonUser(relay, "ann");
   const bob = jsonUser(relay, "bob");
   const slow = jsonUser(relay, "slow");
@@ -957,7 +955,7 @@ Deno.test("Relay closes a consumer four times over maxQueuedBytes at once; other
   const left = slow.events();
   assert.equal(left.length, 1, "the backlog is dropped; only the reason is queued");
   assertFields(left[0], { type: "error", code: "slow_consumer" });
-  assert.deepEqual(relay.stats(), { sessions: 2, users: 2, rooms: 1 });
+  assert.deepEqual(relay.stats(), { sessions: 2, users: 2, parked: 0, rooms: 1 });
   assert.equal(bob.frames.filter((frame) => String(frame.data).includes('"message"')).length, sent);
   const bobEvents = bob.events();
   assert.equal(bobEvents.length, 1);
@@ -984,7 +982,7 @@ Deno.test("Relay.close() sends a notice, closes every port with 1001 and refuses
     }]);
     assert.equal(client.session.state, "closed");
   }
-  assert.deepEqual(relay.stats(), { sessions: 0, users: 0, rooms: 0 });
+  assert.deepEqual(relay.stats(), { sessions: 0, users: 0, parked: 0, rooms: 0 });
   const late = new FakeClient(relay, "frames");
   assert.deepEqual(late.port.closes.map((close) => close.code), [CloseCode.goingAway]);
   assertFields(late.events()[0], { type: "notice", text: "The server is shutting down." });

@@ -53,7 +53,12 @@ Deno.test("Session: a reader that keeps taking its bytes is never a slow consume
 
 Deno.test("Session: one that stays behind for slowConsumerMs is closed (4008); others go on", () => {
   const clock = fakeClock();
-  const relay = new Relay({ now: clock.now, maxQueuedBytes: 1000, slowConsumerMs: 3000 });
+  const relay = new Relay({
+    now: clock.now,
+    maxQueuedBytes: 1000,
+    slowConsumerMs: 3000,
+    resumeWindowMs: 0,
+  });
   const ann = jsonUser(relay, "ann");
   const slow = jsonUser(relay, "slow");
   const bob = jsonUser(relay, "bob");

@@ -17,7 +17,7 @@ function login(relay: Relay, name: string, extra: Record<string, unknown> = {}) 
 }
 
 Deno.test("Users: a dropped user's name is kept for them; their reclaim token takes it back", () => {
-  const relay = new Relay();
+  const relay = new Relay({ resumeWindowMs: 0 });
   const victim = jsonUser(relay, "victim");
   victim.session.disconnect();
   const attacker = login(relay, "Victim");
@@ -36,7 +36,7 @@ Deno.test("Users: a dropped user's name is kept for them; their reclaim token ta
 
 Deno.test("Users: a held name is free again after nameGraceMs", () => {
   const clock = fakeClock();
-  const relay = new Relay({ now: clock.now, nameGraceMs: 30_000 });
+  const relay = new Relay({ now: clock.now, nameGraceMs: 30_000, resumeWindowMs: 0 });
   jsonUser(relay, "ann").session.disconnect();
   clock.set(1_700_000_029_000);
   assertFields(ofType(login(relay, "ann").events, "error")[0], { code: "name_taken" });

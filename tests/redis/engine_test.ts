@@ -67,7 +67,7 @@ Deno.test({
   const carl = new FakeClient(b.relay, "frames");
   carl.send({ type: "login", name: "carl" });
   assertFields(await waitFor(carl, (e) => e.type === "welcome", "carl's welcome"), { others: 2 });
-  carl.session.disconnect();
+  carl.send({ type: "quit" });
 
   // Names are unique across nodes, look-alikes included.
   const thief = new FakeClient(b.relay, "frames");

@@ -1,0 +1,204 @@
+// Streams of positioned messages kept in this process: each room's and each
+// session's private one. A message gets the next offset of its stream; a
+// stream keeps its latest messages within a count, an age and a byte budget,
+// and all streams together within a total, the oldest anywhere going first.
+
+import { utf8Length } from "./_utf8.ts";
+import type { HistoryLimits, HistoryRead } from "./engine.ts";
+import type { DirectEvent, MessageEvent, Position } from "./protocol.ts";
+
+type Kept = MessageEvent | DirectEvent;
+
+interface Entry {
+  readonly event: Kept;
+  readonly offset: number;
+  readonly ts: number;
+  readonly bytes: number;
+  gone: boolean;
+}
+
+class Stream {
+  readonly epoch: string;
+  offset = 0;
+  bytes = 0;
+  lastTs = 0;
+  // Kept entries are entries[head..]; the array is compacted as the head moves.
+  entries: Entry[] = [];
+  head = 0;
+
+  constructor(epoch: string) {
+    this.epoch = epoch;
+  }
+
+  get first(): Entry | undefined {
+    return this.entries[this.head];
+  }
+
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** Drops the oldest kept entry; returns its bytes. */
+  shift(): number {
+    const entry = this.entries[this.head++]!;
+    entry.gone = true;
+    this.bytes -= entry.bytes;
+    if (this.head > 64 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    return entry.bytes;
+  }
+}
+
+/** The bytes a message costs to keep: its text or file, and a little for the rest. */
+function sizeOf(event: Kept): number {
+  return 128 + (event.data?.length ?? (event.text === undefined ? 0 : utf8Length(event.text)));
+}
+
+/** Positioned streams in memory. */
+export class MemoryHistory {
+  #limits: HistoryLimits;
+  #now: () => number;
+  #streams = new Map<string, Stream>();
+  #epochPrefix: string;
+  #epochs = 0;
+  // Every kept entry in the order kept, with its stream, for the total budget.
+  #order: { stream: Stream; entry: Entry }[] = [];
+  #orderHead = 0;
+  #total = 0;
+  #kept = 0;
+
+  constructor(limits: HistoryLimits, now: () => number) {
+    this.#limits = limits;
+    this.#now = now;
+    this.#epochPrefix = Math.random().toString(36).slice(2, 8);
+  }
+
+  /** Bytes kept in all streams. */
+  get bytes(): number {
+    return this.#total;
+  }
+
+  /** Gives `event` the next position in `name` and keeps it; returns the position. */
+  append(name: string, event: Kept): Position {
+    const stream = this.#stream(name);
+    const offset = ++stream.offset;
+    event.offset = offset;
+    event.epoch = stream.epoch;
+    const now = this.#now();
+    stream.lastTs = now;
+    const limits = this.#limits;
+    if (limits.size > 0) {
+      const bytes = sizeOf(event);
+      const entry: Entry = { event, offset, ts: now, bytes, gone: false };
+      stream.entries.push(entry);
+      stream.bytes += bytes;
+      this.#total += bytes;
+      this.#kept++;
+      this.#order.push({ stream, entry });
+      this.#trim(stream, now);
+      this.#trimTotal();
+    }
+    return { offset, epoch: stream.epoch };
+  }
+
+  /**
+   * The messages of `name` after `since` when it still keeps every one of them
+   * (at most `limit`); else its latest `limit`, not recovered.
+   */
+  read(name: string, since: Position | undefined, limit: number): HistoryRead {
+    const stream = this.#stream(name);
+    this.#trim(stream, this.#now());
+    const latest = { offset: stream.offset, epoch: stream.epoch };
+    if (since !== undefined && since.epoch === stream.epoch && since.offset <= stream.offset) {
+      const missed = stream.offset - since.offset;
+      const firstKept = stream.first?.offset ?? stream.offset + 1;
+      if (missed <= limit && since.offset + 1 >= firstKept) {
+        return { recovered: true, latest, events: this.#latest(stream, missed) };
+      }
+    }
+    return { recovered: false, latest, events: this.#latest(stream, limit) };
+  }
+
+  /** Forgets a stream and everything it kept. */
+  drop(name: string): void {
+    const stream = this.#streams.get(name);
+    if (!stream) return;
+    while (stream.size > 0) this.#shift(stream);
+    this.#streams.delete(name);
+  }
+
+  /** Forgets streams whose every message is too old, and trims the others. */
+  sweep(now: number): void {
+    for (const [name, stream] of this.#streams) {
+      this.#trim(stream, now);
+      if (stream.size === 0 && now - stream.lastTs >= this.#limits.ttlMs) {
+        this.#streams.delete(name);
+      }
+    }
+    this.#compactOrder();
+  }
+
+  #stream(name: string): Stream {
+    let stream = this.#streams.get(name);
+    if (!stream) {
+      stream = new Stream(`${this.#epochPrefix}${(++this.#epochs).toString(36)}`);
+      this.#streams.set(name, stream);
+    }
+    return stream;
+  }
+
+  #latest(stream: Stream, count: number): Kept[] {
+    const start = Math.max(stream.head, stream.entries.length - count);
+    const events: Kept[] = [];
+    for (let i = start; i < stream.entries.length; i++) events.push(stream.entries[i]!.event);
+    return events;
+  }
+
+  #trim(stream: Stream, now: number): void {
+    const { size, bytes, ttlMs } = this.#limits;
+    const oldest = now - ttlMs;
+    let first = stream.first;
+    while (
+      first !== undefined &&
+      (stream.size > size || stream.bytes > bytes || first.ts <= oldest)
+    ) {
+      this.#shift(stream);
+      first = stream.first;
+    }
+  }
+
+  // The oldest entries anywhere go until all streams fit the total.
+  #trimTotal(): void {
+    const order = this.#order;
+    while (this.#total > this.#limits.totalBytes && this.#orderHead < order.length) {
+      const { stream, entry } = order[this.#orderHead++]!;
+      // Entries leave their stream in order, so a live one here is its stream's first.
+      if (!entry.gone && stream.first === entry) this.#shift(stream);
+    }
+    this.#compactOrder();
+  }
+
+  #shift(stream: Stream): void {
+    this.#total -= stream.shift();
+    this.#kept--;
+  }
+
+  // The order list holds entries long gone from streams trimmed on their own;
+  // it is rebuilt once they outnumber the kept ones, so it stays in proportion.
+  #compactOrder(): void {
+    const order = this.#order;
+    while (this.#orderHead < order.length && order[this.#orderHead]!.entry.gone) {
+      this.#orderHead++;
+    }
+    const listed = order.length - this.#orderHead;
+    if (listed > 1024 && listed > 2 * this.#kept) {
+      this.#order = order.slice(this.#orderHead).filter(({ entry }) => !entry.gone);
+      this.#orderHead = 0;
+    } else if (this.#orderHead > 1024 && this.#orderHead * 2 > order.length) {
+      this.#order = order.slice(this.#orderHead);
+      this.#orderHead = 0;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Replays: what a room (or a user's private stream) said, sent to one session
+// as a `history` header and the messages, joined to the live messages with no
+// gap and no duplicate: live ones are held while the history is read.
+
+import type { Engine, HistoryRead, MaybePromise } from "./engine.ts";
+import { Outgoing } from "./outgoing.ts";
+import type { HistoryEvent, Position } from "./protocol.ts";
+import type { Reply } from "./reply.ts";
+
+/** Messages one replay sends at most. */
+export const MAX_REPLAY = 100;
+
+/** Sends replays of history to sessions. */
+export class Replays {
+  #engine: Engine;
+  #size: number;
+
+  /** @param size How many messages each stream keeps (a replay never asks for more). */
+  constructor(engine: Engine, size: number) {
+    this.#engine = engine;
+    this.#size = size;
+  }
+
+  /**
+   * Replays `room` (undefined: the requester's private messages) to the
+   * requester: the messages after `since` when all are still kept, else the
+   * latest `limit`. Its size counts against the requester's byte rate.
+   */
+  send(
+    reply: Reply,
+    room: string | undefined,
+    since: Position | undefined,
+    limit: number,
+  ): MaybePromise<void> {
+    const session = reply.session;
+    const stream = room ?? "";
+    const count = Math.min(Math.max(limit, 0), MAX_REPLAY, Math.max(this.#size, 0));
+    session.hold(stream);
+    const release = (read: HistoryRead | undefined): void => {
+      if (read === undefined) return void session.replay(stream, [], undefined);
+      const header: HistoryEvent = {
+        type: "history",
+        ...(room === undefined ? {} : { room }),
+        recovered: read.recovered,
+        epoch: read.latest.epoch,
+        offset: read.latest.offset,
+        count: read.events.length,
+        ...(reply.ref === undefined ? {} : { ref: reply.ref }),
+      };
+      const replay = [header, ...read.events.map((event) => new Outgoing(event, true))];
+      session.charge(session.replay(stream, replay, read.latest));
+    };
+    let read: MaybePromise<HistoryRead>;
+    try {
+      read = this.#engine.history(
+        room === undefined ? { session: session.id } : { room },
+        since,
+        count,
+      );
+    } catch (error) {
+      release(undefined);
+      throw error;
+    }
+    if (!(read instanceof Promise)) return release(read);
+    return read.then(release, (error) => {
+      release(undefined);
+      throw error;
+    });
+  }
+}

@@ -1,0 +1,201 @@
+// Sessions kept after a dropped connection: parked with their name and rooms
+// (nobody sees them leave) for the resume window, taken back by a new
+// connection that brings the token, on this node or any other, and ended
+// (the others see them leave) when the window runs out.
+
+import { then } from "./_maybe.ts";
+import type { Engine, MaybePromise, Parked, Unparked } from "./engine.ts";
+import { RelayError } from "./errors.ts";
+import { nameKey } from "./names.ts";
+import type { ClientRequest } from "./protocol.ts";
+import { MAX_REPLAY, type Replays } from "./replay.ts";
+import type { Reply } from "./reply.ts";
+import type { Rooms } from "./rooms.ts";
+import type { Session } from "./session.ts";
+import type { Users } from "./users.ts";
+
+type ResumeRequest = Extract<ClientRequest, { type: "resume" }>;
+
+/** What {@link Resumption} needs from the relay. */
+export interface ResumptionHost {
+  readonly engine: Engine;
+  readonly users: Users;
+  readonly rooms: Rooms;
+  readonly replays: Replays;
+  /** How long a dropped session is kept, in ms (0: never). */
+  readonly windowMs: number;
+  now(): number;
+  /** Sends `welcome` to a resumed session (with `resumed: true`). */
+  welcome(reply: Reply): MaybePromise<void>;
+  /** Ends a session for good: the others see it leave, its name is free. */
+  end(session: Session): void;
+}
+
+/** A new secret for resuming a session. */
+export function newResumeToken(): string {
+  return crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+}
+
+/** This node's parked sessions. */
+export class Resumption {
+  #host: ResumptionHost;
+  #parked = new Map<string, { session: Session; until: number }>();
+  #tokens = new Map<string, string>();
+
+  constructor(host: ResumptionHost) {
+    this.#host = host;
+  }
+
+  /** Parked sessions on this node. */
+  get size(): number {
+    return this.#parked.size;
+  }
+
+  /**
+   * Keeps a session whose connection dropped, when it can be resumed (it has
+   * a token, and its address has not too many kept already). True when kept.
+   */
+  park(session: Session): boolean {
+    const { windowMs, users, engine, now } = this.#host;
+    const token = session.resume;
+    if (windowMs <= 0 || token === undefined || session.name === undefined) return false;
+    if (!users.mayKeep(session.remoteAddress, windowMs)) return false;
+    const parked: Parked = {
+      node: engine.node,
+      session: session.id,
+      name: session.name,
+      key: nameKey(session.name),
+      reclaim: session.reclaim!,
+      rooms: [...session.rooms],
+      echo: session.echo,
+    };
+    engine.park(token, parked, windowMs);
+    this.#parked.set(token, { session, until: now() + windowMs });
+    this.#tokens.set(session.id, token);
+    return true;
+  }
+
+  /** Ends the sessions whose window ran out without a resume. */
+  sweep(now: number): void {
+    for (const [token, { session, until }] of this.#parked) {
+      if (until > now) continue;
+      this.#take(token);
+      const host = this.#host;
+      // Still parked in the cluster: nobody took it, so it ends here.
+      void Promise.resolve(host.engine.expire(token)).then(
+        (parked) => parked && host.end(session),
+        () => host.end(session),
+      );
+    }
+  }
+
+  /** A session parked here was resumed on another node: forget it, quietly. */
+  resumedElsewhere(id: string): void {
+    const token = this.#tokens.get(id);
+    const entry = token === undefined ? undefined : this.#take(token);
+    if (!entry) return;
+    this.#host.rooms.detach(entry.session);
+    this.#host.users.forget(entry.session);
+  }
+
+  /** Ends every parked session now (the server is shutting down). */
+  endAll(): void {
+    for (const token of [...this.#parked.keys()]) {
+      const entry = this.#take(token)!;
+      this.#host.engine.expire(token);
+      this.#host.end(entry.session);
+    }
+  }
+
+  /**
+   * A new connection brings a token: it takes the parked session back, with
+   * its name and rooms, then gets what it missed in the rooms it names.
+   */
+  resume(reply: Reply, request: ResumeRequest): MaybePromise<void> {
+    const session = reply.session;
+    if (session.state !== "new") {
+      throw new RelayError("already_logged_in", "you are already logged in");
+    }
+    if (this.#host.windowMs <= 0) {
+      throw new RelayError("resume_failed", "this server does not keep sessions; log in");
+    }
+    return then(this.#host.engine.unpark(request.token), (unparked) => {
+      if (unparked === undefined) {
+        throw new RelayError(
+          "resume_failed",
+          "that session has ended or the token is wrong; log in again",
+        );
+      }
+      return this.#takeBack(reply, request, unparked);
+    });
+  }
+
+  #takeBack(reply: Reply, request: ResumeRequest, unparked: Unparked): MaybePromise<void> {
+    const { users, rooms, replays } = this.#host;
+    const session = reply.session;
+    const { parked, kept } = unparked;
+    const local = this.#take(request.token);
+    if (local) {
+      session.adopt(local.session);
+      users.replace(local.session, session);
+      rooms.replace(local.session, session);
+    } else {
+      session.adopt({ ...parked, id: parked.session, rooms: kept });
+      users.adopt(session);
+      for (const room of kept) rooms.attach(session, room);
+    }
+    session.echo = request.echo ?? parked.echo;
+    session.resume = newResumeToken();
+    if (session.state === "closed") {
+      // Dropped again while the engine answered: kept again, or ended.
+      if (!this.park(session)) this.#host.end(session);
+      return;
+    }
+    session.markReady();
+    // Live messages wait from now on, so each replay joins them exactly.
+    const positions = request.rooms ?? {};
+    const replayed = [...session.rooms].filter((room) => Object.hasOwn(positions, room));
+    for (const room of replayed) session.hold(room);
+    if (request.direct !== undefined) session.hold("");
+    const steps: (() => MaybePromise<void>)[] = [() => this.#host.welcome(reply)];
+    // Rooms whose membership lapsed meanwhile (their node died) are joined again.
+    for (const room of parked.rooms) {
+      if (!kept.includes(room)) {
+        steps.push(() => rooms.join(reply, room));
+      }
+    }
+    for (const room of replayed) {
+      steps.push(() => replays.send(reply, room, positions[room], MAX_REPLAY));
+    }
+    const direct = request.direct;
+    if (direct !== undefined) steps.push(() => replays.send(reply, undefined, direct, MAX_REPLAY));
+    const unhold = (error: unknown) => {
+      // Whatever was not replayed is not held back either.
+      for (const room of replayed) session.replay(room, [], undefined);
+      session.replay("", [], undefined);
+      throw error;
+    };
+    try {
+      const done = sequence(steps);
+      return done instanceof Promise ? done.catch(unhold) : done;
+    } catch (error) {
+      return unhold(error);
+    }
+  }
+
+  #take(token: string): { session: Session; until: number } | undefined {
+    const entry = this.#parked.get(token);
+    if (!entry) return undefined;
+    this.#parked.delete(token);
+    this.#tokens.delete(entry.session.id);
+    return entry;
+  }
+}
+
+// Runs each step after the one before, waiting only when a step must.
+function sequence(steps: (() => MaybePromise<void>)[], from = 0): MaybePromise<void> {
+  for (let i = from; i < steps.length; i++) {
+    const result = steps[i]!();
+    if (result instanceof Promise) return result.then(() => sequence(steps, i + 1));
+  }
+}
