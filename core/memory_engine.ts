@@ -257,9 +257,9 @@ export class MemoryEngine implements Engine {
   /** Takes the parked session; on one node its name and rooms never moved. */
   unpark(token: string): Unparked | undefined {
     const entry = this.#parked.get(token);
-    if (!entry) return undefined;
+    // Past its window it is no longer to be had, though it stays until its node ends it.
+    if (!entry || entry.until <= this.#now()) return undefined;
     this.#parked.delete(token);
-    if (entry.until <= this.#now()) return undefined;
     return { parked: entry.parked, kept: entry.parked.rooms };
   }
 

@@ -155,13 +155,15 @@ export class Relay {
       rooms: this.#rooms,
       users: this.#users,
     });
-    this.#replays = new Replays(engine, limits.historySize);
+    this.#replays = new Replays(engine, limits.historySize, limits.maxQueuedBytes / 2);
     this.#resumption = new Resumption({
       engine,
       users: this.#users,
       rooms: this.#rooms,
       replays: this.#replays,
       windowMs: limits.resumeWindowMs,
+      // Kept sessions cost no connection, but each holds a name and places in rooms.
+      maxParked: limits.maxConnections,
       now,
       welcome: (reply) => this.#welcome(reply, true),
       end: (session) => this.#end(session),

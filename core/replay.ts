@@ -14,11 +14,18 @@ export const MAX_REPLAY = 100;
 export class Replays {
   #engine: Engine;
   #size: number;
+  #budget: number;
 
-  /** @param size How many messages each stream keeps (a replay never asks for more). */
-  constructor(engine: Engine, size: number) {
+  /**
+   * @param size How many messages each stream keeps (a replay never asks for more).
+   * @param budget Bytes a session's queue may hold once a replay is in it: a
+   * replay never makes a reader a slow consumer; what does not fit is not
+   * recovered (the latest messages that fit are sent).
+   */
+  constructor(engine: Engine, size: number, budget: number) {
     this.#engine = engine;
     this.#size = size;
+    this.#budget = budget;
   }
 
   /**
@@ -38,16 +45,17 @@ export class Replays {
     session.hold(stream);
     const release = (read: HistoryRead | undefined): void => {
       if (read === undefined) return void session.replay(stream, [], undefined);
+      const events = this.#fitting(read.events, this.#budget - session.outbound.bytes);
       const header: HistoryEvent = {
         type: "history",
         ...(room === undefined ? {} : { room }),
-        recovered: read.recovered,
+        recovered: read.recovered && events.length === read.events.length,
         epoch: read.latest.epoch,
         offset: read.latest.offset,
-        count: read.events.length,
+        count: events.length,
         ...(reply.ref === undefined ? {} : { ref: reply.ref }),
       };
-      const replay = [header, ...read.events.map((event) => new Outgoing(event, true))];
+      const replay = [header, ...events.map((event) => new Outgoing(event, true))];
       session.charge(session.replay(stream, replay, read.latest));
     };
     let read: MaybePromise<HistoryRead>;
@@ -66,5 +74,18 @@ export class Replays {
       release(undefined);
       throw error;
     });
+  }
+
+  // The latest events whose bytes fit in `room` (roughly: the frames add a little).
+  #fitting(events: HistoryRead["events"], room: number): HistoryRead["events"] {
+    let start = events.length;
+    let bytes = 0;
+    while (start > 0) {
+      const event = events[start - 1]!;
+      bytes += 256 + (event.data?.length ?? 0) * 4 / 3 + (event.text?.length ?? 0) * 3;
+      if (bytes > room) break;
+      start--;
+    }
+    return start === 0 ? events : events.slice(start);
   }
 }

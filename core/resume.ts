@@ -24,6 +24,8 @@ export interface ResumptionHost {
   readonly replays: Replays;
   /** How long a dropped session is kept, in ms (0: never). */
   readonly windowMs: number;
+  /** Sessions kept at once on this node, at most. */
+  readonly maxParked: number;
   now(): number;
   /** Sends `welcome` to a resumed session (with `resumed: true`). */
   welcome(reply: Reply): MaybePromise<void>;
@@ -59,6 +61,7 @@ export class Resumption {
     const { windowMs, users, engine, now } = this.#host;
     const token = session.resume;
     if (windowMs <= 0 || token === undefined || session.name === undefined) return false;
+    if (this.#parked.size >= this.#host.maxParked) return false;
     if (!users.mayKeep(session.remoteAddress, windowMs)) return false;
     const parked: Parked = {
       node: engine.node,
@@ -83,7 +86,7 @@ export class Resumption {
       const host = this.#host;
       // Still parked in the cluster: nobody took it, so it ends here.
       void Promise.resolve(host.engine.expire(token)).then(
-        (parked) => parked && host.end(session),
+        (parked) => parked ? host.end(session) : this.#forget(session),
         () => host.end(session),
       );
     }
@@ -93,9 +96,12 @@ export class Resumption {
   resumedElsewhere(id: string): void {
     const token = this.#tokens.get(id);
     const entry = token === undefined ? undefined : this.#take(token);
-    if (!entry) return;
-    this.#host.rooms.detach(entry.session);
-    this.#host.users.forget(entry.session);
+    if (entry) this.#forget(entry.session);
+  }
+
+  #forget(session: Session): void {
+    this.#host.rooms.detach(session);
+    this.#host.users.forget(session);
   }
 
   /** Ends every parked session now (the server is shutting down). */
@@ -145,12 +151,13 @@ export class Resumption {
       for (const room of kept) rooms.attach(session, room);
     }
     session.echo = request.echo ?? parked.echo;
-    session.resume = newResumeToken();
     if (session.state === "closed") {
-      // Dropped again while the engine answered: kept again, or ended.
+      // Dropped again while the engine answered: kept again under the token its client has.
+      session.resume = request.token;
       if (!this.park(session)) this.#host.end(session);
       return;
     }
+    session.resume = newResumeToken();
     session.markReady();
     // Live messages wait from now on, so each replay joins them exactly.
     const positions = request.rooms ?? {};

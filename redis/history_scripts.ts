@@ -7,7 +7,7 @@
 //   P h:STREAM          HASH    epoch, offset (the latest), total (bytes ever kept)
 //   P s:STREAM          STREAM  entry id OFFSET-0: e (the envelope's JSON), t (ms), b (bytes),
 //                               c (total after it, so the bytes kept are total - c_first + b_first)
-//   P park:TOKEN        STRING  a parked session (JSON), expiring with its resume window
+//   P park:TOKEN        STRING  deadline (ms) | a parked session (JSON), expiring a minute after
 // STREAM is `r:ROOM` or `u:SESSION`. The hash outlives the stream (an hour at
 // least), so a quiet room keeps its epoch and a client that missed nothing is told so.
 
@@ -123,9 +123,16 @@ redis.call('DEL', ARGV[1] .. 'h:' .. ARGV[2], ARGV[1] .. 's:' .. ARGV[2])
 return 1
 `;
 
-/** ARGV: prefix, token, parked JSON, ms. */
+/**
+ * ARGV: prefix, token, parked JSON, ms. Kept a minute past its window, so the
+ * node that parked it still finds it there to end it (a resume after the
+ * window is refused by the deadline, not by the key's expiry).
+ */
 const PARK = `
-redis.call('SET', ARGV[1] .. 'park:' .. ARGV[2], ARGV[3], 'PX', tonumber(ARGV[4]))
+local t = redis.call('TIME')
+local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[4])
+redis.call('SET', ARGV[1] .. 'park:' .. ARGV[2], string.format('%d', deadline) .. '|' .. ARGV[3],
+  'PX', tonumber(ARGV[4]) + 60000)
 return 1
 `;
 
@@ -142,8 +149,10 @@ local t = redis.call('TIME')
 t = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = redis.call('ZSCORE', P .. 'nodes', node)
 if not lease or tonumber(lease) < t then return {-1} end
-local json = redis.call('GET', P .. 'park:' .. token)
-if not json then return {} end
+local value = redis.call('GET', P .. 'park:' .. token)
+if not value then return {} end
+local deadline, json = string.match(value, '^(%d+)|(.*)$')
+if tonumber(deadline) <= t then return {} end
 local parked = cjson.decode(json)
 local old, session = parked.node, parked.session
 local out = {json}

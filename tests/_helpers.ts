@@ -554,6 +554,56 @@ export class RawWebSocket implements AsyncDisposable {
   }
 }
 
+/** A JSON WebSocket client on a raw socket, so a test can cut its TCP connection. */
+export class CuttableClient {
+  #socket: RawWebSocket;
+  #text = new TextDecoder();
+  #pending: WsItem[] = [];
+
+  private constructor(socket: RawWebSocket) {
+    this.#socket = socket;
+  }
+
+  /** Opens, logs in as `name`, and returns the client and its welcome. */
+  static async login(
+    port: number,
+    name: string,
+  ): Promise<{ client: CuttableClient; welcome: WsItem }> {
+    const client = new CuttableClient(await RawWebSocket.connect(port));
+    await client.send({ type: "login", name });
+    const welcome = await client.expect((e) => e.type === "welcome");
+    await client.expect((e) => e.type === "presence");
+    return { client, welcome };
+  }
+
+  /** Sends one JSON request. */
+  send(message: object): Promise<void> {
+    return this.#socket.sendFrame(JSON.stringify(message));
+  }
+
+  /** Waits for an event matching `match`, dropping the ones before it. */
+  async expect(match: (item: WsItem) => boolean): Promise<WsItem> {
+    const deadline = Date.now() + WAIT_MS;
+    while (true) {
+      const index = this.#pending.findIndex(match);
+      if (index >= 0) return this.#pending.splice(0, index + 1).at(-1)!;
+      this.#pending = [];
+      const frame = await this.#socket.readFrame(Math.max(deadline - Date.now(), 1));
+      if (frame === null) throw new Error("the server closed the connection");
+      if (frame.opcode === 1) {
+        for (const part of this.#text.decode(frame.payload).split("\n")) {
+          this.#pending.push(JSON.parse(part));
+        }
+      }
+    }
+  }
+
+  /** Drops the TCP connection: no close frame, as when a network goes away. */
+  cut(): void {
+    this.#socket.close();
+  }
+}
+
 /** The close code in a close frame's payload, or undefined when it has none. */
 export function closeCodeOf(frame: RawFrame): number | undefined {
   if (frame.opcode !== 8 || frame.payload.length < 2) return undefined;

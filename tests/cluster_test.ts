@@ -3,7 +3,14 @@
 // different nodes, and the faults: a node killed, a node stopped, Redis gone.
 
 import assert from "node:assert/strict";
-import { eventually, health, SpawnedProcess, TcpLineClient, WsJsonClient } from "./_helpers.ts";
+import {
+  CuttableClient,
+  eventually,
+  health,
+  SpawnedProcess,
+  TcpLineClient,
+  WsJsonClient,
+} from "./_helpers.ts";
 import { redisMissing, startRedis, type TestRedis } from "./_redis.ts";
 import { type CliServer, spawnCli } from "./_server_helpers.ts";
 
@@ -215,3 +222,49 @@ Deno.test(
     assert.ok(!errors[0]!.includes("secret"));
   },
 );
+
+Deno.test({
+  name: "cluster: a WebSocket user cut off from node A resumes on node B with nothing lost",
+  ignore,
+}, async () => {
+  await using redis = await startRedis();
+  const prefix = newPrefix();
+  const fast = ["--rate-burst", "200"];
+  await using a = await nodeOf(redis, prefix, fast);
+  await using b = await nodeOf(redis, prefix, fast);
+  await using tess = await TcpLineClient.login(b.tcpPort, "tess");
+  const { client: wes, welcome } = await CuttableClient.login(a.httpPort, "wes");
+  await tess.expect("-!- [lobby] wes joined");
+  await tess.send("before");
+  const seen = await wes.expect((e) => e.type === "message");
+
+  wes.cut();
+  await eventually(
+    async () => (await health(a.httpPort) as { node: { parked: number } }).node.parked === 1,
+    "node A to keep the session",
+  );
+  for (let i = 0; i < 50; i++) await tess.send(`missed ${i}`);
+  // Asked after them on the same connection, answered once they are all kept.
+  await tess.send("/who");
+  await tess.expect("here:");
+
+  await using back = await WsJsonClient.open(b.wsUrl);
+  back.send({ type: "resume", token: welcome.resume, rooms: { lobby: seen } });
+  const resumed = await back.expect("welcome");
+  assert.equal(resumed.resumed, true);
+  const header = await back.expect("history");
+  assert.equal(header.recovered, true);
+  assert.equal(header.count, 50);
+  const missed: string[] = [];
+  for (let i = 0; i < 50; i++) missed.push((await back.expect("message")).text);
+  assert.deepEqual(missed, Array.from({ length: 50 }, (_, i) => `missed ${i}`));
+  await tess.send("live");
+  const live = await back.expect("message");
+  assert.equal(live.text, "live");
+  assert.equal(live.offset, seen.offset + 51);
+  await eventually(
+    async () => (await health(a.httpPort) as { node: { parked: number } }).node.parked === 0,
+    "node A to hear the session moved",
+  );
+  assert.ok(!tess.inbox.seen.some((line) => line.includes("wes disconnected")));
+});
