@@ -129,11 +129,16 @@ export class MemoryHistory {
     this.#streams.delete(name);
   }
 
-  /** Forgets streams whose every message is too old, and trims the others. */
+  /**
+   * Trims every stream, and forgets those with nothing kept and nothing said
+   * for an hour (or the ttl, if longer): a quiet room keeps its epoch a while,
+   * so a client that missed nothing in it is told so.
+   */
   sweep(now: number): void {
+    const quiet = Math.max(this.#limits.ttlMs, 3_600_000);
     for (const [name, stream] of this.#streams) {
       this.#trim(stream, now);
-      if (stream.size === 0 && now - stream.lastTs >= this.#limits.ttlMs) {
+      if (stream.size === 0 && now - stream.lastTs >= quiet) {
         this.#streams.delete(name);
       }
     }

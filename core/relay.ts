@@ -565,7 +565,7 @@ export class Relay {
     if (how === "drop" && !this.#closing && this.#resumption.park(session)) return;
     this.#rooms.leaveAll(session);
     this.#users.release(session, how);
-    if (session.state !== "new" || session.name !== undefined) this.engine.dropStream(session.id);
+    if (session.name !== undefined) this.engine.dropStream(session.id);
   }
 
   // A kept session's window ran out: it ends as a dropped one would have.

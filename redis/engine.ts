@@ -439,6 +439,8 @@ export class RedisEngine implements Engine {
       const [json, ...kept] = answer as (string | number)[];
       if (typeof json !== "string") {
         if (json === -1) this.#trouble(new Error("this node's lease ran out"));
+        // Parked here while Redis lost it (flushed, or away when it was parked): still here.
+        if (json === undefined && this.#parked.delete(token)) return this.#local.unpark(token);
         return undefined;
       }
       const parked = JSON.parse(json) as Parked;

@@ -97,7 +97,7 @@ Deno.test("Limits: rooms per user, rooms on the server, and names listed in pres
 });
 
 Deno.test("Limits: rooms over maxAnnouncedRoomSize stop announcing joins and leaves to everyone", async () => {
-  await using server = await startTestServer({ maxAnnouncedRoomSize: 2 });
+  await using server = await startTestServer({ maxAnnouncedRoomSize: 2, resumeWindowMs: 0 });
   await using ann = await WsJsonClient.login(server.wsUrl, "ann");
   await using bob = await WsJsonClient.login(server.wsUrl, "bob");
   await ann.expect((event) => event.type === "joined" && event.name === "bob");

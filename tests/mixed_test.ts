@@ -31,6 +31,8 @@ Deno.test("Mixed: a TCP user and a WebSocket user see each other's messages, joi
   );
   wes.send({ type: "leave", room: "dev" });
   await tess.expect("-!- [dev] wes left");
+  // Closing without quit keeps the session for a resume; quit leaves at once.
+  wes.send({ type: "quit" });
   await wes.close();
   await tess.expect("-!- [lobby] wes disconnected");
 });

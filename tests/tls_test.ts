@@ -140,6 +140,8 @@ Deno.test({
       const pki = await makePki(dir);
       await using server: TestServer = await startServerWith({
         tls: { cert: pki.cert, key: pki.key },
+        // Clients that go leave at once (not kept for a resume): their leaves are checked.
+        relay: { resumeWindowMs: 0 },
       });
       assert.ok(server.wsUrl.startsWith("wss://"));
       await using ann = await TcpLineClient.login(server.tcpPort, "ann", pki.ca);
