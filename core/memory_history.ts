@@ -149,6 +149,8 @@ export class MemoryHistory {
     let stream = this.#streams.get(name);
     if (!stream) {
       stream = new Stream(`${this.#epochPrefix}${(++this.#epochs).toString(36)}`);
+      // A stream first read (before anything is said in it) counts as used now.
+      stream.lastTs = this.#now();
       this.#streams.set(name, stream);
     }
     return stream;
