@@ -463,12 +463,14 @@ export class Relay {
   #welcome(reply: Reply, resumed = false): MaybePromise<void> {
     const session = reply.session;
     if (session.json && this.limits.resumeWindowMs > 0) session.resume ??= newResumeToken();
+    // Findable by name from now on: a private message waits until the welcome is out.
+    if (!resumed) session.hold("");
     // Both asked at once: on a cluster, one round trip's wait.
     const counts = this.engine.counts();
     const direct = session.json
       ? this.engine.history({ session: session.id }, undefined, 0)
       : undefined;
-    return then(counts, (counts) =>
+    const welcomed = then(counts, (counts) =>
       then(direct, (read) => {
         const motd = this.#options.motd;
         const welcome: WelcomeEvent = {
@@ -485,8 +487,14 @@ export class Relay {
         };
         reply.send(welcome);
         if (resumed) return;
+        session.replay("", [], undefined);
         return this.#join(new Reply(session, undefined), LOBBY, undefined, undefined);
       }));
+    if (!(welcomed instanceof Promise)) return welcomed;
+    return welcomed.catch((error) => {
+      session.replay("", [], undefined); // nothing stays held back for a welcome that failed
+      throw error;
+    });
   }
 
   // Joins, then replays what the room said when asked (`since`, `history`),
@@ -511,9 +519,11 @@ export class Relay {
       throw error;
     };
     try {
+      // A text-mode user joining a room where nothing was said yet is not told so.
+      const quiet = since === undefined && history === undefined;
       const joined = then(
         this.#rooms.join(reply, room),
-        () => this.#replays.send(reply, room, since, count),
+        () => this.#replays.send(reply, room, since, count, quiet),
       );
       return joined instanceof Promise ? joined.catch(unhold) : joined;
     } catch (error) {

@@ -31,13 +31,15 @@ export class Replays {
   /**
    * Replays `room` (undefined: the requester's private messages) to the
    * requester: the messages after `since` when all are still kept, else the
-   * latest `limit`. Its size counts against the requester's byte rate.
+   * latest `limit`. Its size counts against the requester's byte rate. With
+   * `quietIfEmpty`, an empty replay sends nothing at all.
    */
   send(
     reply: Reply,
     room: string | undefined,
     since: Position | undefined,
     limit: number,
+    quietIfEmpty = false,
   ): MaybePromise<void> {
     const session = reply.session;
     const stream = room ?? "";
@@ -55,6 +57,7 @@ export class Replays {
         count: events.length,
         ...(reply.ref === undefined ? {} : { ref: reply.ref }),
       };
+      if (quietIfEmpty && events.length === 0) return void session.replay(stream, [], undefined);
       const replay = [header, ...events.map((event) => new Outgoing(event, true))];
       session.charge(session.replay(stream, replay, read.latest));
     };

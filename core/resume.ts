@@ -6,8 +6,8 @@
 import { then } from "./_maybe.ts";
 import type { Engine, MaybePromise, Parked, Unparked } from "./engine.ts";
 import { RelayError } from "./errors.ts";
-import { nameKey } from "./names.ts";
-import type { ClientRequest } from "./protocol.ts";
+import { nameKey, validateRoom } from "./names.ts";
+import type { ClientRequest, Position } from "./protocol.ts";
 import { MAX_REPLAY, type Replays } from "./replay.ts";
 import type { Reply } from "./reply.ts";
 import type { Rooms } from "./rooms.ts";
@@ -63,6 +63,9 @@ export class Resumption {
     if (windowMs <= 0 || token === undefined || session.name === undefined) return false;
     if (this.#parked.size >= this.#host.maxParked) return false;
     if (!users.mayKeep(session.remoteAddress, windowMs)) return false;
+    // What it had not read yet is gone with its connection (the history has it), once
+    // a transport closing it has written its last notice.
+    queueMicrotask(() => session.outbound.take());
     const parked: Parked = {
       node: engine.node,
       session: session.id,
@@ -159,12 +162,22 @@ export class Resumption {
     }
     session.resume = newResumeToken();
     session.markReady();
-    // Live messages wait from now on, so each replay joins them exactly.
-    const positions = request.rooms ?? {};
-    const replayed = [...session.rooms].filter((room) => Object.hasOwn(positions, room));
-    for (const room of replayed) session.hold(room);
-    if (request.direct !== undefined) session.hold("");
-    const steps: (() => MaybePromise<void>)[] = [() => this.#host.welcome(reply)];
+    // Live messages wait from now on: nothing comes before the welcome, and each
+    // replay joins the live messages exactly.
+    const positions = positionsByRoom(request.rooms);
+    const streams = [...session.rooms, ""];
+    for (const stream of streams) session.hold(stream);
+    const replayed = [...session.rooms].filter((room) => positions.has(room));
+    const direct = request.direct;
+    const steps: (() => MaybePromise<void>)[] = [
+      () => this.#host.welcome(reply),
+      () => {
+        for (const stream of streams) {
+          const later = stream === "" ? direct !== undefined : positions.has(stream);
+          if (!later) session.replay(stream, [], undefined);
+        }
+      },
+    ];
     // Rooms whose membership lapsed meanwhile (their node died) are joined again.
     for (const room of parked.rooms) {
       if (!kept.includes(room)) {
@@ -172,14 +185,12 @@ export class Resumption {
       }
     }
     for (const room of replayed) {
-      steps.push(() => replays.send(reply, room, positions[room], MAX_REPLAY));
+      steps.push(() => replays.send(reply, room, positions.get(room), MAX_REPLAY));
     }
-    const direct = request.direct;
     if (direct !== undefined) steps.push(() => replays.send(reply, undefined, direct, MAX_REPLAY));
     const unhold = (error: unknown) => {
       // Whatever was not replayed is not held back either.
-      for (const room of replayed) session.replay(room, [], undefined);
-      session.replay("", [], undefined);
+      for (const stream of streams) session.replay(stream, [], undefined);
       throw error;
     };
     try {
@@ -197,6 +208,18 @@ export class Resumption {
     this.#tokens.delete(entry.session.id);
     return entry;
   }
+}
+
+// The positions a resume names, by room name as the relay spells it (`#lobby` is `lobby`);
+// names that are no room are ignored.
+function positionsByRoom(rooms: Record<string, Position> | undefined): Map<string, Position> {
+  const positions = new Map<string, Position>();
+  for (const [name, position] of Object.entries(rooms ?? {})) {
+    try {
+      positions.set(validateRoom(name), position);
+    } catch { /* not a room name: nothing to replay */ }
+  }
+  return positions;
 }
 
 // Runs each step after the one before, waiting only when a step must.

@@ -126,7 +126,9 @@ export function renderTextLines(event: ServerEvent, replayed = false): string[] 
     }
     case "history": {
       const where = event.room === undefined ? "private messages" : `[${event.room}]`;
-      if (event.count === 0) return event.recovered ? [`${SERVER}${where} nothing missed`] : [];
+      if (event.count === 0) {
+        return [`${SERVER}${where} ${event.recovered ? "nothing missed" : "no messages yet"}`];
+      }
       const count = event.count === 1 ? "1 message" : `${event.count} messages`;
       return [
         `${SERVER}${where} ${event.recovered ? `${count} you missed` : `the last ${count}`}` +

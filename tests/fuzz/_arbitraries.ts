@@ -167,6 +167,8 @@ export const REQUEST_TYPES = [
   "login",
   "nick",
   "join",
+  "history",
+  "resume",
   "leave",
   "publish",
   "direct",
@@ -288,10 +290,86 @@ function fieldValue(right: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   return fc.oneof({ arbitrary: right, weight: 3 }, { arbitrary: wrongValue(), weight: 1 });
 }
 
+/** An epoch: short strings, one around the 64-character limit, or empty. */
+function epochValue(): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom("", "k3x", "e".repeat(64), "e".repeat(65)),
+  );
+}
+
+/**
+ * A position (`{"offset", "epoch"}`), usually right, sometimes with a field
+ * missing, of the wrong type, out of range, or with stray keys.
+ */
+export function positionValue(): fc.Arbitrary<unknown> {
+  const offset = fc.oneof(
+    { arbitrary: fc.nat({ max: 200 }), weight: 4 },
+    {
+      arbitrary: fc.constantFrom(-1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 53, "1", null),
+      weight: 1,
+    },
+  );
+  return fc.oneof(
+    { arbitrary: fc.record({ offset, epoch: epochValue() }), weight: 4 },
+    {
+      arbitrary: fc.record({ offset, epoch: fieldValue(epochValue()) }, { requiredKeys: [] }),
+      weight: 2,
+    },
+    {
+      arbitrary: fc.tuple(fc.nat({ max: 50 }), epochValue(), fc.constantFrom(...POLLUTION_KEYS))
+        .map(([o, e, key]) =>
+          JSON.parse(`{"offset":${o},"epoch":${JSON.stringify(e)},"${key}":1}`)
+        ),
+      weight: 1,
+    },
+  );
+}
+
+/** Room-to-position maps for `resume`: a few rooms, poisonous keys, or more than 64. */
+function positionsValue(): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    {
+      arbitrary: fc.dictionary(
+        fc.oneof(nameLike(), fc.constantFrom(...POLLUTION_KEYS)),
+        positionValue(),
+        { maxKeys: 4 },
+      ),
+      weight: 4,
+    },
+    {
+      arbitrary: fc.integer({ min: 60, max: 70 }).map((count) =>
+        Object.fromEntries(
+          Array.from({ length: count }, (_, i) => [`r${i}`, { offset: i, epoch: "e" }]),
+        )
+      ),
+      weight: 1,
+    },
+  );
+}
+
 const REQUEST_FIELDS: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
   login: { name: nameLike(), echo: fc.boolean() },
   nick: { name: nameLike() },
-  join: { room: nameLike() },
+  join: {
+    room: nameLike(),
+    since: positionValue(),
+    history: fc.oneof(fc.integer({ min: -2, max: 120 }), fc.constant(1e6)),
+  },
+  history: {
+    room: nameLike(),
+    since: positionValue(),
+    limit: fc.oneof(fc.integer({ min: -2, max: 120 }), fc.constant(1e6)),
+  },
+  resume: {
+    token: fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
+    ),
+    rooms: positionsValue(),
+    direct: positionValue(),
+    echo: fc.boolean(),
+  },
   leave: { room: nameLike() },
   presence: { room: nameLike() },
   publish: {
@@ -363,13 +441,20 @@ export function requestJsonText(): fc.Arbitrary<string> {
     {
       arbitrary: fc.tuple(fc.constantFrom(...REQUEST_TYPES), hugeNumberText()).map((
         [type, number],
-      ) => `{"type":"${type}","name":${number},"room":${number},"on":${number},"ref":${number}}`),
+      ) =>
+        `{"type":"${type}","name":${number},"room":${number},"on":${number},"ref":${number},` +
+        `"limit":${number},"history":${number},"since":{"offset":${number},"epoch":"e"},` +
+        `"token":${number},"rooms":{"lobby":{"offset":${number},"epoch":"e"}}}`
+      ),
       weight: 2,
     },
     {
       arbitrary: fc.tuple(fc.constantFrom(...REQUEST_TYPES), deepJsonText()).map((
         [type, deep],
-      ) => `{"type":"${type}","name":${deep},"text":${deep},"file":${deep},"ref":${deep}}`),
+      ) =>
+        `{"type":"${type}","name":${deep},"text":${deep},"file":${deep},"ref":${deep},` +
+        `"since":${deep},"rooms":${deep}}`
+      ),
       weight: 1,
     },
     { arbitrary: deepJsonText(), weight: 1 },
@@ -408,6 +493,8 @@ export const TEXT_COMMANDS = [
   "rooms",
   "list",
   "me",
+  "history",
+  "HISTORY",
   "echo",
   "help",
   "?",
@@ -421,7 +508,11 @@ export const TEXT_COMMANDS = [
 
 /** A text-mode line: a command with random arguments, or plain text. */
 export function textLine(): fc.Arbitrary<string> {
-  const arg = fc.oneof(nameLike(), nastyString(), fc.constantFrom("on", "off", "ON", ""));
+  const arg = fc.oneof(
+    nameLike(),
+    nastyString(),
+    fc.constantFrom("on", "off", "ON", "", "0", "1", "20", "100", "999", "1000", "-1", "2x"),
+  );
   return fc.oneof(
     {
       arbitrary: fc.tuple(

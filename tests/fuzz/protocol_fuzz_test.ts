@@ -54,7 +54,9 @@ const FIELDS: Record<ClientRequest["type"], { required: string[]; optional: stri
   hello: { required: [], optional: [] },
   login: { required: ["name"], optional: ["echo", "reclaim"] },
   nick: { required: ["name"], optional: [] },
-  join: { required: ["room"], optional: [] },
+  join: { required: ["room"], optional: ["since", "history"] },
+  history: { required: [], optional: ["room", "since", "limit"] },
+  resume: { required: ["token"], optional: ["rooms", "direct", "echo"] },
   leave: { required: ["room"], optional: [] },
   publish: { required: ["room", "content"], optional: [] },
   direct: { required: ["to", "content"], optional: [] },
@@ -67,7 +69,16 @@ const FIELDS: Record<ClientRequest["type"], { required: string[]; optional: stri
   quit: { required: [], optional: [] },
 };
 
-const STRING_FIELDS = new Set(["name", "room", "to", "line", "reclaim", "after"]);
+const STRING_FIELDS = new Set(["name", "room", "to", "line", "reclaim", "after", "token"]);
+
+/** A decoded position: exactly a whole offset of 0 or more and an epoch of at most 64 characters. */
+function assertPosition(value: unknown, where: string): void {
+  assert.ok(typeof value === "object" && value !== null && !Array.isArray(value), where);
+  assert.deepEqual(Object.keys(value).sort(), ["epoch", "offset"], `${where}: keys`);
+  const { offset, epoch } = value as Record<string, unknown>;
+  assert.ok(Number.isSafeInteger(offset) && (offset as number) >= 0, `${where}: offset ${offset}`);
+  assert.ok(typeof epoch === "string" && epoch.length <= 64, `${where}: epoch`);
+}
 
 /** A decoded request has exactly the fields its type allows, each of the right type. */
 function assertWellTyped(request: unknown): asserts request is ClientRequest {
@@ -94,7 +105,19 @@ function assertWellTyped(request: unknown): asserts request is ClientRequest {
     const value = fields[key];
     if (STRING_FIELDS.has(key)) assert.equal(typeof value, "string", `${type}.${key}`);
     if (key === "echo" || key === "on") assert.equal(typeof value, "boolean", `${type}.${key}`);
-    if (key === "limit") assert.ok(Number.isSafeInteger(value), `${type}.${key}`);
+    if (key === "limit" || key === "history") {
+      assert.ok(Number.isSafeInteger(value), `${type}.${key}`);
+    }
+    if (key === "since" || key === "direct") assertPosition(value, `${type}.${key}`);
+  }
+  if (Object.hasOwn(fields, "rooms")) {
+    const rooms = fields.rooms;
+    assert.ok(typeof rooms === "object" && rooms !== null && !Array.isArray(rooms), "rooms");
+    const prototype = Object.getPrototypeOf(rooms);
+    assert.ok(prototype === null || prototype === Object.prototype, "rooms: a plain map");
+    const entries = Object.entries(rooms);
+    assert.ok(entries.length <= 64, `rooms: ${entries.length} rooms`);
+    for (const [room, position] of entries) assertPosition(position, `rooms[${room}]`);
   }
   if (Object.hasOwn(fields, "content")) {
     const content = fields.content as Record<string, unknown>;
@@ -191,6 +214,124 @@ Deno.test("decodeRequest() rejects every mutated request cleanly, and keeps ref 
   );
 });
 
+const rightPosition = fc.record({
+  offset: fc.oneof(fc.nat({ max: 1000 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+  epoch: fc.string({ maxLength: 64 }),
+});
+
+Deno.test("decodeRequest() keeps the positions of right join, history and resume requests (fuzz)", () => {
+  const right = fc.oneof(
+    fc.record({
+      type: fc.constant("join"),
+      room: nameLike(),
+      since: rightPosition,
+      history: fc.integer({ min: -5, max: 200 }),
+    }, { requiredKeys: ["type", "room"] }),
+    fc.record({
+      type: fc.constant("history"),
+      room: nameLike(),
+      since: rightPosition,
+      limit: fc.integer({ min: -5, max: 200 }),
+    }, { requiredKeys: ["type"] }),
+    fc.record({
+      type: fc.constant("resume"),
+      token: fc.string({ maxLength: 80 }),
+      direct: rightPosition,
+      echo: fc.boolean(),
+    }, { requiredKeys: ["type", "token"] }),
+  );
+  // Rooms written by hand, so a "__proto__" room is an own key of the JSON object.
+  const rooms = fc.option(
+    fc.uniqueArray(
+      fc.tuple(fc.oneof(nameLike(), fc.constantFrom(...POLLUTION_KEYS)), rightPosition),
+      { maxLength: 64, selector: ([room]) => room },
+    ),
+    { nil: undefined },
+  );
+  fc.assert(
+    fc.property(
+      right,
+      rooms,
+      fc.option(fc.string({ maxLength: 64 }), { nil: undefined }),
+      (fields, entries, ref) => {
+        let json = JSON.stringify({ ...fields, ...(ref === undefined ? {} : { ref }) });
+        if (fields.type === "resume" && entries !== undefined) {
+          const map = entries.map(([room, at]) => `${JSON.stringify(room)}:${JSON.stringify(at)}`);
+          json = json.replace(/^\{/, () => `{"rooms":{${map.join(",")}},`);
+        }
+        const decoded = decodeRequest(json);
+        assertWellTyped(decoded);
+        assert.deepEqual(
+          JSON.parse(JSON.stringify(decoded)),
+          JSON.parse(json),
+          "every field kept, as it was",
+        );
+        if (decoded.type === "resume" && entries !== undefined) {
+          assert.ok(decoded.rooms !== undefined);
+          assert.deepEqual(
+            Object.keys(decoded.rooms).sort(),
+            entries.map(([room]) => room).sort(),
+            "every room is an own key, __proto__ too",
+          );
+          for (const [room, at] of entries) assert.deepEqual({ ...decoded.rooms[room] }, { ...at });
+        }
+        assertNotPolluted();
+      },
+    ),
+    fuzzParams(500),
+  );
+});
+
+Deno.test("decodeRequest() refuses malformed positions with bad_message, keeping ref (fuzz)", () => {
+  const badPosition = fc.oneof(
+    fc.constantFrom<unknown>(
+      null,
+      0,
+      "1",
+      [],
+      [1, "e"],
+      {},
+      { offset: 1 },
+      { epoch: "e" },
+      { offset: -1, epoch: "e" },
+      { offset: 1.5, epoch: "e" },
+      { offset: 2 ** 53, epoch: "e" },
+      { offset: "1", epoch: "e" },
+      { offset: 1, epoch: 1 },
+      { offset: 1, epoch: null },
+      { offset: 1, epoch: "e".repeat(65) },
+    ),
+  );
+  const bad = fc.oneof(
+    fc.tuple(fc.constantFrom("join", "history"), fc.constant("since"), badPosition),
+    fc.tuple(fc.constant("resume"), fc.constant("direct"), badPosition),
+    fc.tuple(fc.constant("resume"), fc.constant("rooms"), badPosition.map((p) => ({ lobby: p }))),
+    fc.tuple(
+      fc.constant("resume"),
+      fc.constant("rooms"),
+      fc.oneof(
+        fc.constantFrom<unknown>(null, [], "lobby", 1, true),
+        fc.integer({ min: 65, max: 80 }).map((count) =>
+          Object.fromEntries(
+            Array.from({ length: count }, (_, i) => [`r${i}`, { offset: 0, epoch: "" }]),
+          )
+        ),
+      ),
+    ),
+  );
+  fc.assert(
+    fc.property(bad, fc.string({ maxLength: 64 }), ([type, key, value], ref) => {
+      const request = { type, room: "lobby", token: "t", [key]: value, ref };
+      const outcome = expectResultOrRelayError(() => decodeRequest(JSON.stringify(request)), [
+        "bad_message",
+      ]);
+      assert.ok("error" in outcome, `accepted ${JSON.stringify(request)}`);
+      assert.equal(outcome.error.ref, ref);
+    }),
+    fuzzParams(500),
+  );
+});
+
 const TEXT_CODES: readonly ErrorCode[] = ["bad_message", "unknown_command", "not_in_room"];
 
 Deno.test("parseTextLine() returns null, a well-typed request or a RelayError (fuzz)", () => {
@@ -210,6 +351,15 @@ Deno.test("parseTextLine() returns null, a well-typed request or a RelayError (f
             if (request.type === "publish" && !line.startsWith("/")) {
               assert.equal(request.room, current);
               assert.deepEqual(request.content, { kind: "text", text: line, action: false });
+            }
+            if (request.type === "history") {
+              assert.equal(request.room, current, "/history is about the current room");
+              assert.ok(request.limit !== undefined && request.limit >= 1 && request.limit <= 100);
+              assert.equal(request.since, undefined);
+            }
+            if (request.type === "join") {
+              assert.equal(request.since, undefined, "text mode has no positions");
+              assert.equal(request.history, undefined);
             }
             if (line.startsWith("//")) {
               assert.equal(request.type, "publish");
