@@ -6,14 +6,16 @@
  */
 import { parseArgs } from "node:util";
 import { formatBytes } from "../core/text_render.ts";
-import { cleanText, terminalSafe } from "../core/sanitize.ts";
-import { couldMislead, misleadingReason } from "../core/misleading.ts";
-import type { FileInfo, ServerEvent } from "../core/protocol.ts";
-import { connect, type CrosswireClient } from "./client.ts";
+import { misleadingReason } from "../core/misleading.ts";
+import type { ServerEvent } from "../core/protocol.ts";
+import { connect, type ConnectOptions, type CrosswireClient } from "./client.ts";
 import { CrosswireClientError } from "./errors.ts";
 import { saveDownload } from "./_downloads.ts";
 import { guessMediaType } from "./_media_type.ts";
-import { type Colors, colorsFor, type Paint, styleFor } from "./_colors.ts";
+import { type Colors, colorsFor, styleFor } from "./_colors.ts";
+import { namesIn, renderClientEvent, renderEvent, showName } from "./_render.ts";
+
+export { renderClientEvent, renderEvent, type RenderOptions, showName } from "./_render.ts";
 
 const QUIT_WAIT_MS = 2000;
 
@@ -30,7 +32,12 @@ Usage: deno run -A client/mod.ts [flags]
                    (for wss:// run Deno with --cert FILE instead)
   --name NAME      your name (otherwise you are asked)
   --downloads DIR  where received files are saved (default ./downloads)
+  --no-reconnect   exit when the connection drops, rather than reconnect
   --help           show this help
+
+When the connection drops, the client reconnects by itself and shows the
+messages missed meanwhile; "-- some messages in #ROOM could not be
+recovered --" marks what the server no longer had.
 
 Type /help for the server's commands. Handled here:
   /send FILE [NAME]  share FILE with your current room, or privately with NAME
@@ -73,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
         downloads: { type: "string", default: "downloads" },
         tls: { type: "boolean", default: false },
         ca: { type: "string" },
+        "no-reconnect": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -106,7 +114,10 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const io = terminalIo();
-  const client = await logIn(url, flags.name, io, caCerts);
+  const client = await logIn(url, flags.name, io, {
+    ...(caCerts ? { caCerts } : {}),
+    ...(flags["no-reconnect"] ? { reconnect: false } : {}),
+  });
   if (!client) return 1;
   return await session(client, flags.downloads, io);
 }
@@ -139,7 +150,7 @@ async function logIn(
   url: string,
   firstName: string | undefined,
   io: Io,
-  caCerts: string[] | undefined,
+  options: Omit<ConnectOptions, "name">,
 ): Promise<CrosswireClient | undefined> {
   let name = firstName;
   while (true) {
@@ -154,7 +165,7 @@ async function logIn(
       if (name === "") continue;
     }
     try {
-      return await connect(url, caCerts ? { name, caCerts } : { name });
+      return await connect(url, { ...options, name });
     } catch (error) {
       if (
         error instanceof CrosswireClientError &&
@@ -214,12 +225,12 @@ async function session(client: CrosswireClient, downloads: string, io: Io): Prom
   let leaving = false;
 
   const explained = new Set<string>();
-  const show = (event: ServerEvent) => {
+  const show = (event: ServerEvent, replayed: boolean) => {
     rooms.seen(event, client.name);
     const style = styleFor(event, io.colors);
     const mark = io.colors.mark;
     if ((event.type === "message" || event.type === "direct") && event.file && event.data) {
-      const line = renderEvent(event, mark)[0]!;
+      const line = renderEvent(event, mark, { replayed })[0]!;
       if (event.from === client.name) return io.out(style(line));
       const saving = saveDownload(downloads, event.file.name, event.data).then(
         (path) => io.out(style(`${line}; saved to ${path}`)),
@@ -228,7 +239,7 @@ async function session(client: CrosswireClient, downloads: string, io: Io): Prom
       saves.add(saving);
       void saving.finally(() => saves.delete(saving));
     } else {
-      for (const line of renderEvent(event, mark)) io.out(style(line));
+      for (const line of renderEvent(event, mark, { replayed })) io.out(style(line));
     }
     // The first time a name that could mislead shows up, say why it is marked.
     for (const name of namesIn(event)) {
@@ -240,10 +251,36 @@ async function session(client: CrosswireClient, downloads: string, io: Io): Prom
       );
     }
   };
+  // Messages still to come from a typed /history, and whether the client is
+  // getting its session back: both are shown with the time they were said.
+  let fromHistory = 0;
+  let restoring = false;
   // Registered before the events that followed `welcome` are released, so none is missed.
   client.on("*", (event) => {
-    // A pong with a ref answers our own end-of-input ping: not worth a line.
-    if (event.type !== "close" && !(event.type === "pong" && event.ref)) show(event);
+    switch (event.type) {
+      case "close":
+        return; // the loop below says goodbye
+      case "pong":
+        if (event.ref) return; // our own end-of-input ping: not worth a line
+        break;
+      case "reconnecting":
+        restoring = true;
+        return io.out(io.colors.yellow(renderClientEvent(event)));
+      case "resumed":
+        restoring = false;
+        return io.out(io.colors.yellow(renderClientEvent(event)));
+      case "gap":
+        return io.out(io.colors.red(renderClientEvent(event)));
+      case "history":
+        fromHistory = event.count;
+        break;
+    }
+    let replayed = false;
+    if (event.type === "message" || event.type === "direct") {
+      replayed = restoring || fromHistory > 0;
+      if (fromHistory > 0) fromHistory--;
+    }
+    show(event, replayed);
   });
 
   let interrupted: () => void = () => {};
@@ -314,123 +351,6 @@ async function quit(client: CrosswireClient): Promise<void> {
 function lostMessage(code: number, reason: string): string {
   const why = reason ? `${code}: ${reason}` : `${code}`;
   return `crosswire: connection to the server was lost (${why})`;
-}
-
-const SERVER = "-!- ";
-
-/**
- * How the terminal client shows a name: cleaned for the terminal, and followed by `(?)`
- * (painted with `mark`) when it could mislead (see `couldMislead` in core/misleading.ts).
- */
-export function showName(name: string, mark: Paint = (text) => text): string {
-  const shown = terminalSafe(cleanText(name));
-  return couldMislead(name) ? `${shown}${mark("(?)")}` : shown;
-}
-
-// The server's report of a share (as in text mode): no /me can imitate it.
-function fileText(file: FileInfo): string {
-  return `shared a file: ${JSON.stringify(cleanText(file.name))} (${formatBytes(file.size)}, ${
-    cleanText(file.type)
-  })`;
-}
-
-// A multi-line text becomes several lines, each with the same prefix.
-function prefixed(prefix: string, text: string): string[] {
-  return cleanText(text, true).split("\n").map((line) => prefix + line);
-}
-
-/**
- * The lines the terminal client prints for `event`, without colour. What users say starts with
- * `[room]` or `[private FROM -> TO]`; everything the server says (welcome, joins, leaves,
- * renames, presence, rooms, notices, errors) starts with `-!- `, which no user can produce, so
- * nobody can forge the server's voice. Names that could mislead carry `(?)`, painted with `mark`.
- *
- * @param event An event from the server.
- * @param mark Paints the `(?)` after a name that could mislead.
- * @returns The lines to print; none for `hello`.
- */
-export function renderEvent(event: ServerEvent, mark: Paint = (text) => text): string[] {
-  const who = (name: string) => showName(name, mark);
-  const room = (name: string) => `[${cleanText(name)}]`;
-  switch (event.type) {
-    case "hello":
-      return [];
-    case "message":
-    case "direct": {
-      const head = event.type === "message"
-        ? `${room(event.room)} `
-        : `[private ${who(event.from)} -> ${who(event.to)}] `;
-      if (event.file) return [`${SERVER}${head}${who(event.from)} ${fileText(event.file)}`];
-      const text = event.text ?? "";
-      if (event.action) return prefixed(`${head}* ${who(event.from)} `, text);
-      return prefixed(event.type === "message" ? `${head}${who(event.from)}: ` : head, text);
-    }
-    case "welcome": {
-      const others = event.others === 1 ? "1 other user" : `${event.others} other users`;
-      const where = event.rooms.map((each) => cleanText(each)).join(", ") || "no room";
-      return [
-        `${SERVER}Welcome, ${
-          who(event.name)
-        }! ${others} online. You are in ${where}; type /help for commands.`,
-        ...(event.motd ? prefixed(SERVER, event.motd) : []),
-      ];
-    }
-    case "joined":
-      return [`${SERVER}${room(event.room)} ${who(event.name)} joined`];
-    case "left": {
-      const how = event.reason === "leave" ? "left" : "disconnected";
-      return [`${SERVER}${room(event.room)} ${who(event.name)} ${how}`];
-    }
-    case "renamed": {
-      const where = event.room === undefined ? "" : `${room(event.room)} `;
-      return [`${SERVER}${where}${who(event.from)} is now ${who(event.to)}`];
-    }
-    case "presence": {
-      const more = event.count > event.members.length
-        ? ` and ${event.count - event.members.length} more`
-        : "";
-      const members = event.members.map(who).join(", ");
-      return [`${SERVER}${room(event.room)} ${event.count} here: ${members}${more}`];
-    }
-    case "rooms": {
-      if (event.total === 0) return [`${SERVER}No rooms.`];
-      const listed = event.rooms.map((each) => `${cleanText(each.name)} (${each.members})`);
-      const last = event.rooms.at(-1)?.name;
-      return [
-        event.total > event.rooms.length && last !== undefined
-          ? `${SERVER}Rooms: ${listed.join(", ")} and more; /rooms ${
-            cleanText(last)
-          } lists those after ${cleanText(last)}`
-          : `${SERVER}Rooms: ${listed.join(", ") || "none after that"}`,
-      ];
-    }
-    case "pong":
-      return [`${SERVER}pong`];
-    case "notice":
-      return prefixed(SERVER, event.text);
-    case "error":
-      return [`${SERVER}error ${cleanText(event.code)}: ${cleanText(event.message)}`];
-  }
-}
-
-// The user names an event shows.
-function namesIn(event: ServerEvent): string[] {
-  switch (event.type) {
-    case "message":
-      return [event.from];
-    case "direct":
-      return [event.from, event.to];
-    case "welcome":
-    case "joined":
-    case "left":
-      return [event.name];
-    case "renamed":
-      return [event.from, event.to];
-    case "presence":
-      return event.members;
-    default:
-      return [];
-  }
 }
 
 // `/send FILE [NAME]`; FILE may be quoted when it has spaces.

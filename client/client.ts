@@ -5,104 +5,61 @@
  *
  * @module
  */
-import { decodeBinaryFrame, encodeBinaryFrame } from "../core/binary_frame.ts";
-import { CrosswireClientError } from "./errors.ts";
-import { openWebSocket } from "./websocket_transport.ts";
-import type { Transport } from "./transport.ts";
+import { encodeBinaryFrame } from "../core/binary_frame.ts";
 import type {
   AnnouncedLimits,
+  Position,
   PresenceEvent,
   RenamedEvent,
   RoomsEvent,
   ServerEvent,
   WelcomeEvent,
 } from "../core/protocol.ts";
+import { CrosswireClientError } from "./errors.ts";
+import type { ClientEventOf, ClientEventType, ConnectionCloseEvent, GapEvent } from "./events.ts";
+import type {
+  ConnectOptions,
+  FileOptions,
+  FileTarget,
+  HistoryOptions,
+  HistoryResult,
+  JoinOptions,
+  SavedSession,
+  TextOptions,
+} from "./options.ts";
+import type { Transport } from "./transport.ts";
+import { toBase64 } from "./_base64.ts";
+import { parseBinary, parseText, refOf } from "./_decode.ts";
+import { Emitter } from "./_emitter.ts";
+import { Keepalive } from "./_keepalive.ts";
+import { openerFor } from "./_open.ts";
+import { type Backoff, backoffFor, delayFor, shouldReconnect } from "./_reconnect_policy.ts";
+import { restore, type RestoreHost, type SessionState } from "./_restore.ts";
+import { Sender } from "./_sender.ts";
+import { requestJoin, requestReplay, roomKey } from "./_replays.ts";
+import { type Chat, type ReplayResult, Streams } from "./_streams.ts";
 
-/** The connection ended; `code` follows WebSocket close codes (1005/1006 for TCP EOF/errors). */
-export interface ConnectionCloseEvent {
-  /** Always `"close"`. */
-  type: "close";
-  /** WebSocket close code; over TCP 1000 when we closed, 1005 at end of stream, 1006 on errors. */
-  code: number;
-  /** Close reason, possibly empty. */
-  reason: string;
-}
-
-/** Everything a client listener can receive. */
-export type ClientEvent = ServerEvent | ConnectionCloseEvent;
-
-/** The `type` of a {@link ClientEvent}, or `"*"` for every event. */
-export type ClientEventType = ClientEvent["type"] | "*";
-
-/** The event a listener for `T` receives. */
-export type ClientEventOf<T extends ClientEventType> = T extends "*" ? ClientEvent
-  : Extract<ClientEvent, { type: T }>;
-
-/** Options for {@link connect}. */
-export interface ConnectOptions {
-  /** The name to log in with. */
-  name: string;
-  /** Whether your own room messages come back to you. @default false (the server's default) */
-  echo?: boolean;
-  /**
-   * The `reclaim` secret from an earlier session's `welcome`: when that
-   * session dropped, the relay keeps its name for it a while, and this takes
-   * the name back. @default undefined
-   */
-  reclaim?: string;
-  /** WebSocket implementation for `ws://` and `wss://` URLs. @default globalThis.WebSocket */
-  WebSocket?: new (url: string) => WebSocket;
-  /** How long to wait for the connection and `welcome`, in ms. @default 10000 */
-  timeoutMs?: number;
-  /** How long a request (join, ping, ...) waits for its reply, in ms. @default 30000 */
-  requestTimeoutMs?: number;
-  /** Longest line accepted over TCP, in bytes (files arrive base64 on one line). @default 67108864 */
-  maxLineBytes?: number;
-  /**
-   * Sends a `ping` this often, in ms, so a quiet client is not closed as idle
-   * (the relay closes sessions that send nothing for a while), and closes the
-   * connection (code 4000) when a ping is still unanswered at the next one, so
-   * a dead server is noticed within two intervals. 0 turns it off.
-   * @default a third of the server's announced idle timeout, at most 30000
-   */
-  keepaliveMs?: number;
-  /**
-   * PEM certificates to trust for `tls:` URLs besides the system's (a private
-   * CA). For `wss:` in Deno, start Deno with `--cert FILE` instead. @default undefined
-   */
-  caCerts?: string[];
-  /** Called when a listener throws; listeners never break the client. @default console.error */
-  onListenerError?: (error: unknown) => void;
-}
-
-/** Where to send a file: a room you are in, or a user. */
-export type FileTarget = { room: string } | { to: string };
-
-/** A file's name and media type. */
-export interface FileOptions {
-  /** File name shown to recipients. */
-  name: string;
-  /** Media type. @default "application/octet-stream" */
-  type?: string;
-}
-
-/** Options for {@link CrosswireClient.send} and {@link CrosswireClient.direct}. */
-export interface TextOptions {
-  /** Send as an action (`/me`). @default false */
-  action?: boolean;
-}
-
-type Listener = (event: ClientEvent) => void;
-
-interface Pending {
-  /** Returns the value to resolve with, or undefined when `event` is not the reply. */
-  accept(event: ServerEvent): unknown;
-  /** Also try `accept` on events without this ref (left, renamed carry none). */
-  unreffed: boolean;
-  resolve(value: unknown): void;
-  reject(error: CrosswireClientError): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
+export type {
+  ClientEvent,
+  ClientEventOf,
+  ClientEventType,
+  ConnectionCloseEvent,
+  GapEvent,
+  ReconnectingEvent,
+  Recovery,
+  ResumedEvent,
+} from "./events.ts";
+export type {
+  ConnectOptions,
+  FileOptions,
+  FileTarget,
+  HistoryOptions,
+  HistoryResult,
+  JoinOptions,
+  ReconnectOptions,
+  SavedSession,
+  TextOptions,
+} from "./options.ts";
 
 const DEFAULT_LIMITS: AnnouncedLimits = {
   maxLineBytes: 8192,
@@ -111,21 +68,37 @@ const DEFAULT_LIMITS: AnnouncedLimits = {
   maxFileBytes: 1024 * 1024,
   idleTimeoutMs: 300_000,
 };
-const encoder = new TextEncoder();
-
-// Readiness of each client, kept out of the public surface.
-const handshakes = new WeakMap<CrosswireClient, Promise<void>>();
+/** Messages one resync asks for: as many as a replay may bring. */
+const REPLAY_LIMIT = 100;
+// Failures of a reconnect attempt that another attempt may not meet.
+const TRANSIENT = new Set(["timeout", "internal_error", "server_busy", "rate_limited"]);
 
 /**
- * Connects and logs in. `ws://` and `wss://` use WebSocket; `tcp://host:port`
- * uses the relay's TCP JSON mode (Deno only; loaded on demand).
+ * Where the client is: logging in for the first time, logged in, waiting to
+ * reconnect, getting its session back on a new connection, or closed.
+ */
+type Phase = "handshake" | "open" | "waiting" | "restoring" | "closed";
+
+// Readiness of each client, and the way connect() lets it reconnect, kept out
+// of the public surface.
+const handshakes = new WeakMap<CrosswireClient, Promise<void>>();
+let allowReconnect: (client: CrosswireClient, open: () => Promise<Transport>) => void;
+
+/**
+ * Connects and logs in (or, with `resume`, gets a saved session back).
+ * `ws://` and `wss://` use WebSocket; `tcp://host:port` uses the relay's TCP
+ * JSON mode (Deno only; loaded on demand). Once connected, the client
+ * reconnects by itself when the connection drops (see `reconnect`).
  *
  * @param url `ws://host:8080/ws`, `wss://...` or `tcp://host:4040`.
- * @param options The name to log in with, and timeouts.
- * @returns The client, once the server's `welcome` arrived.
+ * @param options The name to log in with, a saved session, and timeouts.
+ * @returns The client, once the server's `welcome` arrived (and, with
+ * `resume`, every replay of what was missed).
  * @throws {CrosswireClientError} `name_taken`, `name_invalid` (the server's codes),
- * `connect_failed`, `connection_closed` or `timeout`.
- * @throws {TypeError} For a URL scheme other than ws, wss or tcp.
+ * `connect_failed`, `connection_closed` or `timeout`. The first connection is
+ * not retried.
+ * @throws {TypeError} For a URL scheme other than ws, wss, tcp or tls
+ * (without `openTransport`).
  *
  * @example Log in, join a room and say hello
  * ```ts
@@ -144,25 +117,9 @@ export async function connect(
   url: string | URL,
   options: ConnectOptions,
 ): Promise<CrosswireClient> {
-  const parsed = new URL(url);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  let transport: Transport;
-  if (parsed.protocol === "ws:" || parsed.protocol === "wss:") {
-    transport = await openWebSocket(parsed, {
-      timeoutMs,
-      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-    });
-  } else if (parsed.protocol === "tcp:" || parsed.protocol === "tls:") {
-    const { connectTcp } = await import("./tcp_transport.ts");
-    transport = await connectTcp(parsed, {
-      maxLineBytes: options.maxLineBytes ?? 64 << 20,
-      tls: parsed.protocol === "tls:",
-      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
-    });
-  } else {
-    throw new TypeError(`unsupported URL scheme "${parsed.protocol}"; use ws:, wss:, tcp: or tls:`);
-  }
-  const client = new CrosswireClient(transport, options);
+  const open = openerFor(new URL(url), options);
+  const client = new CrosswireClient(await open(), options);
+  allowReconnect(client, open);
   await handshakes.get(client);
   return client;
 }
@@ -171,6 +128,24 @@ export async function connect(
  * A logged-in connection to a relay. Make one with {@link connect}. Every
  * event the server sends reaches listeners added with {@link CrosswireClient.on};
  * nothing the server sends can throw out of the client.
+ *
+ * When the connection drops, the client (made with {@link connect}) reconnects
+ * by itself and stays the same object: listeners stay, `closed` waits. It
+ * sends `resume` with the last position it saw in each room and in the private
+ * stream, and delivers what was missed as ordinary `message` and `direct`
+ * events, in order and without duplicates, then a `resumed` event; when the
+ * relay no longer has the session, it logs in again (reclaiming the name) and
+ * joins its rooms again from their positions. What could not be recovered is
+ * marked by a `gap` event. Requests made while disconnected (and `send`,
+ * `direct`, `input`, `sendFile`) wait for the new connection and go out once
+ * the session is back (up to 1000 messages or 16 MiB; more throws
+ * `connection_lost`); requests whose reply was lost with the old connection
+ * reject with `connection_lost`.
+ *
+ * The client also checks the order itself: a message whose offset skips ahead
+ * makes it ask the relay for the missing ones and deliver them first. To see
+ * every offset it always asks the relay to echo its own room messages, and
+ * hides them itself unless `echo` is on.
  *
  * @example Listen for messages in a room
  * ```ts
@@ -188,51 +163,97 @@ export async function connect(
  * ```
  */
 export class CrosswireClient {
-  /** Resolves with the close event once the connection has ended. Never rejects. */
+  static {
+    allowReconnect = (client, open) => void (client.#open = open);
+  }
+
+  /**
+   * Resolves with the close event once the client has ended for good (it was
+   * closed, gave up reconnecting, or the connection ended in a way a reconnect
+   * cannot mend). Never rejects.
+   */
   readonly closed: Promise<ConnectionCloseEvent>;
-  #transport: Transport;
   #options: ConnectOptions;
-  #listeners = new Map<ClientEventType, Set<Listener>>();
-  #pending = new Map<string, Pending>();
-  #nextRef = 0;
+  #backoff: Backoff | undefined;
+  #open: (() => Promise<Transport>) | undefined;
+  #transport: Transport | undefined;
+  /** Counts connections; what an older one still delivers is ignored. */
+  #connection = 0;
+  #phase: Phase = "handshake";
+  /** Logged in on the current connection. */
+  #loggedIn = false;
+  #binaryFrames: boolean;
+  #emitter: Emitter;
+  #sender: Sender;
+  #keepalive = new Keepalive();
+  #streams: Streams;
+  #handshakeRef: string | undefined;
   #limits: AnnouncedLimits = DEFAULT_LIMITS;
   #welcome: WelcomeEvent | undefined;
-  #name: string;
-  #isClosed = false;
-  #loginRef: string | undefined;
-  #resolveClosed!: (event: ConnectionCloseEvent) => void;
-  // Events that arrive after `welcome` but before the caller had a chance to
-  // listen (joined, presence) are held until the first `on()`, the first
-  // request, or the next task, whichever comes first.
-  #backlog: ClientEvent[] | undefined = [];
-  #releaseTimer: ReturnType<typeof setTimeout> | undefined;
-  #keepalive: ReturnType<typeof setInterval> | undefined;
-  #awaitingPong = false;
+  #state: SessionState;
+  #echo: boolean;
+  /** close() was called, or the user typed /quit: a close now is final. */
+  #leaving = false;
+  /** The code of an error without ref, when it is the last thing the server sent. */
+  #lastError: string | undefined;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #drop = { code: 1006, reason: "" };
   #sawHello = false;
+  #resolveClosed!: (event: ConnectionCloseEvent) => void;
 
   /**
    * Wraps an open transport and logs in. Prefer {@link connect}, which also
-   * waits for `welcome`.
+   * waits for `welcome`, and lets the client reconnect (a client made here has
+   * no way to open a new connection, so it does not).
    *
    * @param transport An open, not yet started transport.
    * @param options The name to log in with, and timeouts.
    */
   constructor(transport: Transport, options: ConnectOptions) {
-    this.#transport = transport;
     this.#options = options;
-    this.#name = options.name;
+    this.#backoff = backoffFor(options.reconnect);
+    this.#binaryFrames = transport.binaryFrames;
+    this.#emitter = new Emitter((error) => this.#report(error));
+    this.#streams = new Streams({
+      deliver: (event, raw) => this.#deliver(event, raw),
+      resync: (room, since) => this.#resync(room, since),
+    });
+    this.#sender = new Sender({
+      current: () => ({ transport: this.#transport, connection: this.#connection }),
+      state: () => this.#phase === "open" || this.#phase === "closed" ? this.#phase : "away",
+      mayReconnect: () => this.#mayReconnect && !this.#leaving,
+      maxFrameBytes: () => this.#limits.maxFrameBytes,
+      touched: () => this.#emitter.release(),
+    }, this.#requestTimeoutMs);
+    const saved = options.resume;
+    this.#state = {
+      name: saved?.name ?? options.name,
+      reclaim: saved?.reclaim ?? options.reclaim ?? "",
+      token: typeof saved?.token === "string" ? saved.token : "",
+      rooms: [],
+    };
+    this.#echo = options.echo ?? false;
+    if (saved) {
+      for (const [room, position] of Object.entries(saved.rooms ?? {})) {
+        if (!isPosition(position) || this.#state.rooms.includes(room)) continue;
+        this.#state.rooms.push(room);
+        this.#streams.set(room, position);
+      }
+      if (isPosition(saved.direct)) this.#streams.set(undefined, saved.direct);
+    }
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    const handshake = this.#login();
+    const handshake = this.#connected(transport, true);
     handshake.catch(() => {}); // connect() reports it; never an unhandled rejection
     handshakes.set(this, handshake);
   }
 
   /** Your current name (changes after {@link nick}). */
   get name(): string {
-    return this.#name;
+    return this.#state.name;
   }
 
-  /** The session id from `welcome`. */
+  /** The session id from the last `welcome`. */
   get session(): string {
     return this.#welcome?.session ?? "";
   }
@@ -242,15 +263,20 @@ export class CrosswireClient {
     return this.#limits;
   }
 
-  /** The server's `welcome` event. */
+  /** The server's last `welcome` event (after a reconnect, the new one). */
   get welcome(): WelcomeEvent {
     if (!this.#welcome) throw new CrosswireClientError("not_logged_in", "not logged in yet");
     return this.#welcome;
   }
 
-  /** True once the connection has ended. */
+  /** True once the client has ended for good. */
   get isClosed(): boolean {
-    return this.#isClosed;
+    return this.#phase === "closed";
+  }
+
+  /** True while logged in on a live connection (false while reconnecting). */
+  get connected(): boolean {
+    return this.#phase === "open";
   }
 
   /**
@@ -263,20 +289,26 @@ export class CrosswireClient {
    * const stop = client.on("*", (event) => console.log(event.type));
    * stop();
    * ```
+   *
+   * @example Following reconnects
+   * ```ts ignore
+   * client.on("reconnecting", (event) => console.log(`retrying in ${event.delayMs} ms`));
+   * client.on("resumed", (event) => console.log(event.session ? "back" : "logged in again"));
+   * client.on("gap", (event) => console.log(`messages lost in ${event.room ?? "private"}`));
+   * ```
    */
   on<T extends ClientEventType>(type: T, listener: (event: ClientEventOf<T>) => void): () => void {
-    const set = this.#listeners.get(type) ?? new Set<Listener>();
-    this.#listeners.set(type, set);
-    const entry = listener as Listener;
-    set.add(entry);
-    // A microtask later, so every listener added in the same turn sees the backlog.
-    if (this.#backlog && this.#welcome) queueMicrotask(() => this.#release());
-    return () => void set.delete(entry);
+    return this.#emitter.on(type, listener);
   }
 
   /**
-   * Joins (or creates) a room, which becomes your current room.
+   * Joins (or creates) a room, which becomes your current room. With `since`,
+   * what the room said after that position is delivered as `message` events
+   * (after a `gap` event when the relay no longer has all of it) before the
+   * promise resolves; with `history`, its last messages.
    *
+   * @param room The room; a leading `#` is dropped.
+   * @param options A position to catch up from, or a number of past messages.
    * @returns Who is in the room.
    * @throws {CrosswireClientError} `room_invalid`, `too_many_rooms`, `connection_closed`.
    *
@@ -286,11 +318,8 @@ export class CrosswireClient {
    * console.log(presence.members);
    * ```
    */
-  join(room: string): Promise<PresenceEvent> {
-    return this.#request(
-      { type: "join", room },
-      (event) => event.type === "presence" ? event : undefined,
-    );
+  join(room: string, options: JoinOptions = {}): Promise<PresenceEvent> {
+    return this.#join(room, options, false).then((joined) => joined.presence);
   }
 
   /**
@@ -305,15 +334,7 @@ export class CrosswireClient {
    * ```
    */
   leave(room: string): Promise<void> {
-    const wanted = roomKey(room);
-    return this.#request(
-      { type: "leave", room },
-      (event) =>
-        event.type === "left" && event.name === this.#name && event.room === wanted
-          ? true
-          : undefined,
-      true,
-    ).then(() => {});
+    return this.#leave(room, false);
   }
 
   /**
@@ -325,7 +346,12 @@ export class CrosswireClient {
    * ```
    */
   send(room: string, text: string, options: TextOptions = {}): void {
-    this.#sendJson({ type: "publish", room, text, ...(options.action ? { action: true } : {}) });
+    this.#sender.submit({
+      type: "publish",
+      room,
+      text,
+      ...(options.action ? { action: true } : {}),
+    });
   }
 
   /**
@@ -337,7 +363,7 @@ export class CrosswireClient {
    * ```
    */
   direct(to: string, text: string, options: TextOptions = {}): void {
-    this.#sendJson({ type: "direct", to, text, ...(options.action ? { action: true } : {}) });
+    this.#sender.submit({ type: "direct", to, text, ...(options.action ? { action: true } : {}) });
   }
 
   /**
@@ -361,19 +387,17 @@ export class CrosswireClient {
       );
     }
     const info = { name: file.name, type: file.type ?? "application/octet-stream" };
-    this.#checkOpen();
-    if (this.#transport.binaryFrames) {
-      this.#release();
-      this.#transport.send(encodeBinaryFrame({ ...target, file: info }, bytes));
-      return;
+    if (this.#binaryFrames) {
+      return this.#sender.send(encodeBinaryFrame({ ...target, file: info }, bytes));
     }
     const type = "room" in target ? "publish" : "direct";
-    this.#sendJson({ type, ...target, file: info, data: toBase64(bytes) });
+    this.#sender.submit({ type, ...target, file: info, data: toBase64(bytes) });
   }
 
   /**
    * Sends a line exactly as a telnet user would type it: a slash command
-   * (`/who`, `/join games`, `/msg bob hi`) or text for your current room.
+   * (`/who`, `/join games`, `/msg bob hi`, `/history 20`) or text for your
+   * current room. After `/quit` the client does not reconnect.
    *
    * @example
    * ```ts ignore
@@ -381,7 +405,21 @@ export class CrosswireClient {
    * ```
    */
   input(line: string): void {
-    this.#sendJson({ type: "input", line });
+    if (/^\/(?:quit|exit)(?:\s|$)/i.test(line)) this.#leaving = true;
+    this.#sender.submit({ type: "input", line });
+    const echo = /^\/echo(?:\s+(\S+))?\s*$/i.exec(line);
+    if (!echo) return;
+    const setting = (echo[1] ?? "on").toLowerCase();
+    if (setting === "on") this.#echo = true;
+    if (setting !== "off") return;
+    this.#echo = false;
+    // The relay keeps echoing, so the client sees every offset: it only hides them.
+    // Its notice is the client's business; after the line, in order, even when offline.
+    const ref = this.#sender.newRef();
+    void this.#sender.request(ref, { type: "echo", on: true }, {
+      accept: (event) => event.type === "notice" || undefined,
+      quiet: () => true,
+    }).catch(() => {});
   }
 
   /**
@@ -425,7 +463,7 @@ export class CrosswireClient {
    * ```
    */
   nick(name: string): Promise<RenamedEvent> {
-    const from = this.#name;
+    const from = this.#state.name;
     return this.#request(
       { type: "nick", name },
       (event) => event.type === "renamed" && event.from === from ? event : undefined,
@@ -452,9 +490,93 @@ export class CrosswireClient {
   }
 
   /**
+   * The last position the client saw in a room, or in your private stream:
+   * what it resumes from after a reconnect.
+   *
+   * @param room The room; omitted, the private stream.
+   * @returns The position, or undefined before the client knows one.
+   *
+   * @example
+   * ```ts ignore
+   * const seen = client.position("lobby"); // { offset: 44, epoch: "k3x" }
+   * ```
+   */
+  position(room?: string): Position | undefined {
+    return this.#streams.position(room === undefined ? undefined : roomKey(room));
+  }
+
+  /**
+   * Reads a room's history (or, with `undefined`, your private stream's) without
+   * delivering it to listeners and without changing the client's positions:
+   * the messages after `since` when the relay still has them all
+   * (`recovered: true`), else the latest `limit`.
+   *
+   * @param room A room you are in, or undefined for your private messages.
+   * @param options `since` a position, at most `limit` messages.
+   * @returns The messages, oldest first, and the stream's latest position.
+   * @throws {CrosswireClientError} `not_in_room`, `room_invalid`, `connection_lost`,
+   * `connection_closed`, `timeout`.
+   *
+   * @example The last ten messages of the lobby
+   * ```ts ignore
+   * const { messages, recovered } = await client.history("lobby", { limit: 10 });
+   * ```
+   */
+  history(room: string | undefined, options: HistoryOptions = {}): Promise<HistoryResult> {
+    const key = room === undefined ? undefined : roomKey(room);
+    return requestReplay(
+      { sender: this.#sender, streams: this.#streams },
+      {
+        type: "history",
+        ...(room === undefined ? {} : { room }),
+        ...(options.since ? { since: options.since } : {}),
+        ...(options.limit === undefined ? {} : { limit: options.limit }),
+      },
+      key,
+      { kind: "query" },
+      false,
+    ).then(({ recovered, offset, epoch, messages }) => ({ recovered, offset, epoch, messages }));
+  }
+
+  /**
+   * What a page needs to get this session back after a reload: plain JSON to
+   * keep (in `sessionStorage`, say) and pass to `connect()` as `resume`.
+   *
+   * @returns The name, the secrets, and the last position seen in each room
+   * and in the private stream.
+   * @throws {CrosswireClientError} `not_logged_in` before the first `welcome`.
+   *
+   * @example Saving the session before the page goes away
+   * ```ts ignore
+   * addEventListener("pagehide", () => {
+   *   sessionStorage.setItem("chat", JSON.stringify(client.saved()));
+   * });
+   * ```
+   */
+  saved(): SavedSession {
+    if (!this.#welcome) throw new CrosswireClientError("not_logged_in", "not logged in yet");
+    const rooms: Record<string, Position> = Object.fromEntries(
+      this.#state.rooms.flatMap((room) => {
+        const position = this.#streams.position(room);
+        return position ? [[room, position]] : [];
+      }),
+    );
+    const direct = this.#streams.position(undefined);
+    const { name, token, reclaim } = this.#state;
+    return {
+      name,
+      token,
+      reclaim,
+      rooms,
+      ...(direct ? { direct } : {}),
+    };
+  }
+
+  /**
    * Says goodbye (`quit`, so the relay frees the name at once rather than
-   * keeping it for a reconnect) and closes the connection. Pending requests
-   * reject with `connection_closed`.
+   * keeping the session for a reconnect) and closes the connection; a
+   * reconnect waiting to happen is called off. Pending requests reject with
+   * `connection_closed`.
    *
    * @returns Resolves once closed.
    *
@@ -464,291 +586,358 @@ export class CrosswireClient {
    * ```
    */
   async close(): Promise<void> {
-    if (!this.#isClosed) {
-      try {
-        if (this.#welcome) this.#send(JSON.stringify({ type: "quit" }));
-      } catch { /* the connection is already going */ }
-      this.#transport.close();
+    if (this.#phase !== "closed") {
+      this.#leaving = true;
+      const transport = this.#transport;
+      if (transport) {
+        try {
+          if (this.#loggedIn) transport.send(JSON.stringify({ type: "quit" }));
+        } catch { /* the connection is already going */ }
+        transport.close();
+      } else this.#finish(1000, "closed by the client");
     }
     await this.closed;
   }
 
-  async #login(): Promise<void> {
-    const ref = this.#loginRef = this.#newRef();
-    const timeoutMs = this.#options.timeoutMs ?? 10_000;
-    const welcome = new Promise<unknown>((resolve, reject) => {
-      this.#pending.set(ref, {
-        accept: (event) => event.type === "welcome" ? event : undefined,
-        unreffed: false,
-        resolve,
-        reject,
-        timer: setTimeout(
-          () =>
-            this.#settle(ref, new CrosswireClientError("timeout", "no welcome from the server")),
-          timeoutMs,
-        ),
-      });
-    });
-    this.#transport.start({
-      text: (data) => this.#guard(() => this.#receiveText(data)),
-      binary: (data) => this.#guard(() => this.#receiveBinary(data)),
-      closed: (code, reason) => this.#closedBy(code, reason),
-    });
+  // ------------------------------------------------------------ connection
+
+  get #requestTimeoutMs(): number {
+    return this.#options.requestTimeoutMs ?? 30_000;
+  }
+
+  // Logs in (or gets the session back) on a new connection, then lets
+  // everything through that waited for it.
+  async #connected(transport: Transport, first: boolean): Promise<void> {
+    const connection = this.#attach(transport);
     try {
-      this.#send(JSON.stringify({
-        type: "login",
-        name: this.#options.name,
-        ...(this.#options.echo === undefined ? {} : { echo: this.#options.echo }),
-        ...(this.#options.reclaim === undefined ? {} : { reclaim: this.#options.reclaim }),
-        ref,
-      }));
-      await welcome;
+      const restoring = !first || this.#options.resume !== undefined;
+      const resumed = await restore(this.#restorer(first), connection, restoring);
+      this.#check(connection);
+      this.#phase = "open";
+      this.#attempt = 0;
+      if (resumed) this.#emitter.emit(resumed);
+      this.#streams.unpause();
+      this.#sender.flush();
+      for (const room of this.#state.rooms) this.#probe(room);
+      if (first) this.#emitter.ready();
     } catch (error) {
-      if (!this.#isClosed) this.#transport.close();
-      await this.closed;
-      throw error;
+      if (first) {
+        if (this.#phase !== "closed") this.#transport?.close();
+        await this.closed;
+        throw error;
+      }
+      if (connection !== this.#connection || this.#phase === "closed") return; // handled already
+      const code = error instanceof CrosswireClientError ? error.code : "internal_error";
+      const message = (error as Error).message;
+      if (TRANSIENT.has(code)) return this.#abandon(connection, 4000, message);
+      this.#giveUp(`could not log in again: ${message}`);
     }
   }
 
-  #request<T>(
-    request: Record<string, unknown>,
-    accept: (event: ServerEvent) => T | undefined,
-    unreffed = false,
-  ): Promise<T> {
-    if (this.#isClosed) {
-      return Promise.reject(
-        new CrosswireClientError("connection_closed", "the connection is closed"),
-      );
-    }
-    const ref = this.#newRef();
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(ref, {
-        accept,
-        unreffed,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        timer: setTimeout(
-          () =>
-            this.#settle(
-              ref,
-              new CrosswireClientError("timeout", `no reply to ${String(request.type)}`),
-            ),
-          this.#options.requestTimeoutMs ?? 30_000,
+  #attach(transport: Transport): number {
+    const connection = ++this.#connection;
+    this.#transport = transport;
+    this.#binaryFrames = transport.binaryFrames;
+    this.#loggedIn = false;
+    this.#lastError = undefined;
+    const current = () => connection === this.#connection;
+    transport.start({
+      text: (data) => this.#guard(() => current() && this.#receive(parseText(data))),
+      binary: (data) => this.#guard(() => current() && this.#receive(parseBinary(data))),
+      closed: (code, reason) => this.#guard(() => this.#dropped(connection, code, reason)),
+    });
+    return connection;
+  }
+
+  #restorer(first: boolean): RestoreHost {
+    return {
+      state: this.#state,
+      streams: this.#streams,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      newRef: () => this.#sender.newRef(),
+      handshake: (ref, message) => this.#handshake(first, ref, message),
+      join: (room, options) => this.#join(room, options, true),
+      leave: (room) => this.#leave(room, true),
+      recover: (room, since) =>
+        requestReplay(
+          { sender: this.#sender, streams: this.#streams },
+          { type: "history", room, since, limit: REPLAY_LIMIT },
+          room,
+          { kind: "recover", since },
+          true,
         ),
-      });
-      try {
-        this.#send(JSON.stringify({ ...request, ref }));
-      } catch (error) {
-        this.#settle(ref, error as CrosswireClientError);
-      }
+      gap: (event) => void this.#deliver(event, false),
+      check: (connection) => this.#check(connection),
+    };
+  }
+
+  // Sends `login` or `resume` and waits for `welcome`. A reconnect's welcome
+  // is the client's business (listeners get `resumed`); the first one is
+  // delivered, as always.
+  #handshake(first: boolean, ref: string, message: Record<string, unknown>): Promise<WelcomeEvent> {
+    this.#handshakeRef = ref;
+    const reply = this.#sender.request<WelcomeEvent>(ref, message, {
+      accept: (event) => {
+        if (event.type !== "welcome") return undefined;
+        this.#welcomed(event);
+        return event;
+      },
+      quiet: (event) => !first || event.type === "error",
+    });
+    return reply.finally(() => {
+      if (this.#handshakeRef === ref) this.#handshakeRef = undefined;
     });
   }
 
-  #newRef(): string {
-    return `c${(++this.#nextRef).toString(36)}`;
+  #welcomed(welcome: WelcomeEvent): void {
+    const state = this.#state;
+    this.#welcome = welcome;
+    this.#loggedIn = true;
+    state.name = welcome.name;
+    state.reclaim = welcome.reclaim;
+    state.token = welcome.resume ?? "";
+    const server = welcome.rooms;
+    state.rooms = [
+      ...state.rooms.filter((room) => server.includes(room)),
+      ...server.filter((room) => !state.rooms.includes(room)),
+    ];
+    const idle = this.#limits.idleTimeoutMs;
+    const every = this.#options.keepaliveMs ?? (idle > 0 ? Math.min(30_000, idle / 3) : 30_000);
+    const connection = this.#connection;
+    this.#keepalive.start(
+      every,
+      () =>
+        this.#sender.request(this.#sender.newRef(), { type: "ping" }, {
+          accept: (event) => event.type === "pong" || undefined,
+          quiet: () => true,
+        }),
+      () => this.#abandon(connection, 4000, "server not responding"),
+    );
   }
 
-  // Resolves (with a value) or rejects (with an error) the request `ref`.
-  #settle(ref: string, outcome: CrosswireClientError | { value: unknown }): void {
-    const pending = this.#pending.get(ref);
-    if (!pending) return;
-    this.#pending.delete(ref);
-    clearTimeout(pending.timer);
-    if (outcome instanceof CrosswireClientError) pending.reject(outcome);
-    else pending.resolve(outcome.value);
-  }
-
-  #sendJson(message: Record<string, unknown>): void {
-    this.#send(JSON.stringify(message));
-  }
-
-  #send(data: string): void {
-    this.#checkOpen();
-    if (this.#welcome) this.#release(); // what arrives from now on answers this
-    const max = this.#limits.maxFrameBytes;
-    if (data.length * 3 > max && encoder.encode(data).length > max) {
-      throw new CrosswireClientError("too_large", `a message may be at most ${max} bytes`);
-    }
-    this.#transport.send(data);
-  }
-
-  #checkOpen(): void {
-    if (this.#isClosed) {
-      throw new CrosswireClientError("connection_closed", "the connection is closed");
+  #check(connection: number): void {
+    if (connection !== this.#connection || this.#phase === "closed") {
+      throw new CrosswireClientError("connection_lost", "the connection dropped meanwhile");
     }
   }
 
-  #receiveText(data: string): void {
-    let parsed: unknown;
+  // The connection `connection` ended: reconnect, or end for good.
+  #dropped(connection: number, code: number, reason: string): void {
+    if (connection !== this.#connection || this.#phase === "closed") return;
+    this.#connection++; // whatever the old transport still delivers is ignored
+    this.#transport = undefined;
+    this.#loggedIn = false;
+    this.#keepalive.stop();
+    this.#streams.disconnected();
+    if (
+      this.#phase === "handshake" || this.#leaving || !this.#mayReconnect ||
+      !shouldReconnect(code, this.#lastError)
+    ) {
+      return this.#finish(code, reason);
+    }
+    const why = `${code}${reason ? `: ${reason}` : ""}`;
+    this.#sender.dropped(
+      connection,
+      new CrosswireClientError(
+        "connection_lost",
+        `the connection dropped (${why}) before the reply came; the client is reconnecting`,
+      ),
+    );
+    this.#drop = { code, reason };
+    this.#schedule();
+  }
+
+  get #mayReconnect(): boolean {
+    return this.#backoff !== undefined && this.#open !== undefined;
+  }
+
+  // Drops a connection that is up but no use (a dead server, no welcome).
+  #abandon(connection: number, code: number, reason: string): void {
+    const transport = this.#transport;
+    this.#dropped(connection, code, reason);
+    transport?.close();
+  }
+
+  #giveUp(reason: string): void {
+    const transport = this.#transport;
+    this.#finish(this.#drop.code, reason);
+    transport?.close();
+  }
+
+  #schedule(): void {
+    const backoff = this.#backoff!;
+    this.#attempt++;
+    if (this.#attempt > backoff.maxAttempts) {
+      return this.#finish(this.#drop.code, this.#drop.reason);
+    }
+    const delayMs = delayFor(this.#attempt, backoff);
+    this.#phase = "waiting";
+    this.#retryTimer = setTimeout(() => void this.#retry(), delayMs);
+    this.#emitter.emit({ type: "reconnecting", attempt: this.#attempt, delayMs, ...this.#drop });
+  }
+
+  async #retry(): Promise<void> {
+    this.#retryTimer = undefined;
+    if (this.#phase !== "waiting") return;
+    this.#phase = "restoring";
+    let transport: Transport;
     try {
-      parsed = JSON.parse(data);
-    } catch {
-      return; // not JSON: nothing a client can act on
+      transport = await this.#open!();
+    } catch (error) {
+      if (this.#phase !== "restoring") return;
+      this.#drop = { code: 1006, reason: (error as Error).message };
+      return this.#schedule();
     }
-    const event = toEvent(parsed);
-    if (event) this.#handle(event);
+    if (this.#phase !== "restoring") return transport.close(); // closed meanwhile
+    await this.#connected(transport, false);
   }
 
-  #receiveBinary(data: Uint8Array): void {
-    let frame: ReturnType<typeof decodeBinaryFrame>;
-    try {
-      frame = decodeBinaryFrame(data);
-    } catch {
-      return; // a malformed frame from the server is dropped
-    }
-    const event = toEvent({ ...frame.header, data: frame.payload });
-    if (event) this.#handle(event);
+  #finish(code: number, reason: string): void {
+    if (this.#phase === "closed") return;
+    const handshake = this.#phase === "handshake";
+    this.#phase = "closed";
+    clearTimeout(this.#retryTimer);
+    this.#keepalive.stop();
+    this.#streams.disconnected();
+    this.#sender.close(
+      new CrosswireClientError(
+        "connection_closed",
+        `the connection closed (${code}${reason ? `: ${reason}` : ""})`,
+      ),
+    );
+    const event: ConnectionCloseEvent = { type: "close", code, reason };
+    if (handshake) this.#emitter.discard();
+    else this.#emitter.release();
+    this.#emitter.emit(event);
+    this.#resolveClosed(event);
   }
 
-  #handle(event: ServerEvent): void {
+  // ------------------------------------------------------------ receiving
+
+  #receive(event: ServerEvent | undefined): void {
+    if (!event) return;
     if (event.type === "hello") {
       this.#limits = { ...DEFAULT_LIMITS, ...event.limits };
-      // The relay greets on connect and answers our batching hello: show one.
+      // The relay greets on connect and answers our batching hello: show one, once.
       if (this.#sawHello) return;
       this.#sawHello = true;
     }
-    if (event.type === "renamed" && event.from === this.#name) this.#name = event.to;
-    if (event.type === "welcome" && refOf(event) === this.#loginRef && !this.#welcome) {
-      this.#welcome = event;
-      this.#name = event.name;
-      this.#releaseTimer = setTimeout(() => this.#release(), 0);
-      const idle = this.#limits.idleTimeoutMs;
-      const every = this.#options.keepaliveMs ?? (idle > 0 ? Math.min(30_000, idle / 3) : 30_000);
-      if (every > 0) this.#keepalive = setInterval(() => this.#heartbeat(), every);
-    }
-    this.#matchPending(event);
-    this.#emit(event);
-  }
-
-  #matchPending(event: ServerEvent): void {
     const ref = refOf(event);
-    const own = ref === undefined ? undefined : this.#pending.get(ref);
-    if (own && ref !== undefined) {
-      if (event.type === "error") {
-        return this.#settle(ref, new CrosswireClientError(event.code, event.message));
-      }
-      const value = own.accept(event);
-      if (value !== undefined) return this.#settle(ref, { value });
-    }
+    this.#lastError = event.type === "error" && ref === undefined ? event.code : undefined;
+    if (event.type === "message" || event.type === "direct") return this.#streams.message(event);
+    if (event.type === "history" && this.#streams.header(event)) return;
+    this.#track(event);
+    const hidden = this.#sender.received(event);
     // An error without a ref before welcome still ends the login.
-    if (event.type === "error" && !this.#welcome && ref === undefined && this.#loginRef) {
-      this.#settle(this.#loginRef, new CrosswireClientError(event.code, event.message));
+    if (
+      event.type === "error" && ref === undefined && !this.#loggedIn &&
+      this.#handshakeRef !== undefined
+    ) {
+      this.#sender.settle(this.#handshakeRef, new CrosswireClientError(event.code, event.message));
     }
-    for (const [key, pending] of this.#pending) {
-      if (!pending.unreffed) continue;
-      const value = pending.accept(event);
-      if (value !== undefined) this.#settle(key, { value });
+    if (!hidden) this.#emitter.emit(event);
+  }
+
+  // Keeps the name and the list of rooms up to date.
+  #track(event: ServerEvent): void {
+    const state = this.#state;
+    if (event.type === "renamed" && event.from === state.name) state.name = event.to;
+    if (event.type === "joined" && event.name === state.name) {
+      state.rooms = [...state.rooms.filter((room) => room !== event.room), event.room];
+      if (this.#phase === "open") this.#probe(event.room);
+    }
+    if (event.type === "left" && event.name === state.name && event.reason === "leave") {
+      state.rooms = state.rooms.filter((room) => room !== event.room);
+      this.#streams.forget(event.room);
     }
   }
 
-  #emit(event: ClientEvent): void {
-    if (this.#backlog) {
-      this.#backlog.push(event);
-      return;
+  #deliver(event: Chat | GapEvent, raw: boolean): boolean {
+    // The relay always echoes (so no offset goes unseen); the client hides its own.
+    if (!raw && !this.#echo && event.type === "message" && event.from === this.#state.name) {
+      return false;
     }
-    for (const type of [event.type, "*"] as const) {
-      for (const listener of this.#listeners.get(type) ?? []) {
-        try {
-          listener(event);
-        } catch (error) {
-          (this.#options.onListenerError ?? console.error)(error);
-        }
-      }
-    }
+    this.#emitter.emit(event);
+    return true;
   }
 
-  #release(): void {
-    clearTimeout(this.#releaseTimer);
-    this.#releaseTimer = undefined;
-    const backlog = this.#backlog;
-    if (!backlog) return;
-    this.#backlog = undefined;
-    for (const event of backlog) this.#emit(event);
+  // ------------------------------------------------------------ replays
+
+  // A hole in a stream: ask for what followed the last position seen.
+  #resync(room: string | undefined, since: Position): boolean {
+    if (this.#phase !== "open") return false;
+    void requestReplay(
+      { sender: this.#sender, streams: this.#streams },
+      { type: "history", ...(room === undefined ? {} : { room }), since, limit: REPLAY_LIMIT },
+      room,
+      { kind: "recover", since, gap: "skipped", hold: true },
+      true,
+    ).catch(() => {}); // a failed resync is a gap, already delivered
+    return true;
   }
 
-  // A ping still unanswered a whole interval later means the server is gone,
-  // even if the socket has not noticed (a dead peer sends no FIN).
-  #heartbeat(): void {
-    if (this.#awaitingPong) {
-      this.#transport.close();
-      return this.#closedBy(4000, "server not responding");
-    }
-    this.#awaitingPong = true;
-    this.ping().then(() => this.#awaitingPong = false, () => {});
+  // A room the client is in but has no position for: learn the position, so
+  // a later resume or resync knows where to start.
+  #probe(room: string): void {
+    if (this.#streams.position(room) || this.#streams.awaiting(room)) return;
+    void requestReplay(
+      { sender: this.#sender, streams: this.#streams },
+      { type: "history", room, limit: 0 },
+      room,
+      { kind: "baseline" },
+      true,
+    ).catch(() => {}); // without a position, the room just cannot be resumed
   }
 
-  #closedBy(code: number, reason: string): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
-    clearInterval(this.#keepalive);
-    for (const ref of [...this.#pending.keys()]) {
-      this.#settle(
-        ref,
-        new CrosswireClientError(
-          "connection_closed",
-          `the connection closed (${code}${reason ? `: ${reason}` : ""})`,
-        ),
-      );
-    }
-    const event: ConnectionCloseEvent = { type: "close", code, reason };
-    if (this.#welcome) this.#release();
-    else {
-      clearTimeout(this.#releaseTimer);
-      this.#backlog = [];
-    }
-    this.#emit(event);
-    this.#resolveClosed(event);
+  #join(
+    room: string,
+    options: JoinOptions,
+    internal: boolean,
+  ): Promise<{ presence: PresenceEvent; replay: ReplayResult | undefined }> {
+    return requestJoin({ sender: this.#sender, streams: this.#streams }, room, options, internal);
+  }
+
+  #leave(room: string, internal: boolean): Promise<void> {
+    const wanted = roomKey(room);
+    return this.#request(
+      { type: "leave", room },
+      (event) =>
+        event.type === "left" && event.name === this.#state.name && event.room === wanted
+          ? true
+          : undefined,
+      true,
+      internal,
+    ).then(() => {});
+  }
+
+  #request<T>(
+    message: Record<string, unknown>,
+    accept: (event: ServerEvent) => T | undefined,
+    unreffed = false,
+    internal = false,
+  ): Promise<T> {
+    return this.#sender.request(this.#sender.newRef(), message, {
+      accept,
+      unreffed,
+      ...(internal ? { quiet: () => false } : {}),
+    });
   }
 
   #guard(work: () => void): void {
     try {
       work();
     } catch (error) {
-      (this.#options.onListenerError ?? console.error)(error);
+      this.#report(error);
     }
   }
-}
 
-// Mirrors the server's room normalisation, to recognise our own `left` event.
-function roomKey(room: string): string {
-  return (room.startsWith("#") ? room.slice(1) : room).normalize("NFC");
-}
-
-function toBase64(bytes: Uint8Array): string {
-  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  #report(error: unknown): void {
+    (this.#options.onListenerError ?? console.error)(error);
   }
-  return btoa(binary);
 }
 
-function fromBase64(text: string): Uint8Array {
-  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
-  return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
-}
-
-// Checks the one thing every handler relies on (a string `type`) and turns
-// base64 file data into bytes. Anything else is trusted as the protocol says.
-function toEvent(value: unknown): ServerEvent | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const fields = value as Record<string, unknown>;
-  if (typeof fields.type !== "string") return undefined;
-  if ((fields.type === "message" || fields.type === "direct") && fields.data !== undefined) {
-    if (typeof fields.data === "string") {
-      try {
-        return { ...fields, data: fromBase64(fields.data) } as unknown as ServerEvent;
-      } catch {
-        return undefined;
-      }
-    }
-    if (!(fields.data instanceof Uint8Array)) return undefined;
-  }
-  return fields as unknown as ServerEvent;
-}
-
-// `welcome` carries the login's ref on the wire, though its type does not say so.
-function refOf(event: ServerEvent): string | undefined {
-  const ref = (event as { ref?: unknown }).ref;
-  return typeof ref === "string" ? ref : undefined;
+function isPosition(value: unknown): value is Position {
+  if (typeof value !== "object" || value === null) return false;
+  const { offset, epoch } = value as Record<string, unknown>;
+  return Number.isSafeInteger(offset) && (offset as number) >= 0 && typeof epoch === "string";
 }

@@ -5,20 +5,36 @@
  */
 import type { ErrorCode } from "../core/errors.ts";
 
-/** Codes a {@link CrosswireClientError} can carry: the server's, plus the client's own. */
+/**
+ * Codes a {@link CrosswireClientError} can carry: the server's, plus the client's own.
+ *
+ * @example Retrying only what may work next time
+ * ```ts
+ * import type { ClientErrorCode } from "@crosswire/relay/client";
+ * const worthRetrying = (code: ClientErrorCode) =>
+ *   code === "timeout" || code === "connection_lost" || code === "rate_limited";
+ * if (!worthRetrying("connection_lost") || worthRetrying("name_taken")) throw new Error("wrong");
+ * ```
+ */
 export type ClientErrorCode =
   | ErrorCode
   /** The connection could not be opened. */
   | "connect_failed"
-  /** The connection closed before the reply arrived, or was already closed. */
+  /** The client is closed (for good), or closed before the reply arrived. */
   | "connection_closed"
+  /**
+   * The connection dropped before the reply arrived (the request may or may
+   * not have taken effect); the client is reconnecting. Also thrown when too
+   * much waits to be sent while it reconnects.
+   */
+  | "connection_lost"
   /** No reply within the configured time. */
   | "timeout";
 
 /**
  * A failed request or connection, with a stable `code`: the server's error code
  * (`name_taken`, `room_invalid`, ...) or the client's own (`connect_failed`,
- * `connection_closed`, `timeout`).
+ * `connection_closed`, `connection_lost`, `timeout`).
  *
  * @example Telling a taken name from other failures
  * ```ts

@@ -6,6 +6,12 @@
  * Run the terminal client with `deno run -A client/mod.ts [--url URL] [--name NAME]`;
  * `--help` lists the flags. Importing this module loads only the library.
  *
+ * The client keeps its session when the connection drops: it reconnects with
+ * backoff, resumes the session (or logs in again and rejoins its rooms from the
+ * last position seen in each), and delivers what it missed in order, once,
+ * with a `gap` event where the relay no longer had it. `client.saved()` and
+ * `connect(url, { name, resume })` carry a session across a page reload.
+ *
  * @example Two clients on different transports share a room
  * ```ts
  * import { startServer } from "@crosswire/relay";
@@ -28,11 +34,22 @@ export type {
   ClientEventOf,
   ClientEventType,
   ConnectionCloseEvent,
+  GapEvent,
+  ReconnectingEvent,
+  Recovery,
+  ResumedEvent,
+} from "./events.ts";
+export type {
   ConnectOptions,
   FileOptions,
   FileTarget,
+  HistoryOptions,
+  HistoryResult,
+  JoinOptions,
+  ReconnectOptions,
+  SavedSession,
   TextOptions,
-} from "./client.ts";
+} from "./options.ts";
 export { CrosswireClientError } from "./errors.ts";
 export type { ClientErrorCode } from "./errors.ts";
 export type { Transport, TransportReceiver } from "./transport.ts";
@@ -44,11 +61,13 @@ export type {
   ErrorEvent,
   FileInfo,
   HelloEvent,
+  HistoryEvent,
   JoinedEvent,
   LeftEvent,
   MessageEvent,
   NoticeEvent,
   PongEvent,
+  Position,
   PresenceEvent,
   RenamedEvent,
   RoomsEvent,

@@ -4,7 +4,22 @@
  * @module
  */
 
-/** What a transport delivers to the client. */
+/**
+ * What a transport delivers to the client.
+ *
+ * @example A receiver that collects what arrives
+ * ```ts
+ * import type { TransportReceiver } from "@crosswire/relay/client";
+ * const texts: string[] = [];
+ * const receiver: TransportReceiver = {
+ *   text: (data) => void texts.push(data),
+ *   binary: () => {},
+ *   closed: () => {},
+ * };
+ * receiver.text('{"type":"pong","ts":1}');
+ * if (texts.length !== 1) throw new Error("not received");
+ * ```
+ */
 export interface TransportReceiver {
   /** A JSON text message (a WebSocket text frame or one TCP line). */
   text(data: string): void;

@@ -8,7 +8,16 @@ import type { Transport, TransportReceiver } from "./transport.ts";
 
 const OPEN = 1; // WebSocket.OPEN, without relying on a global WebSocket
 
-/** Options for {@link openWebSocket}. */
+/**
+ * Options for {@link openWebSocket}.
+ *
+ * @example A shorter wait for the socket to open
+ * ```ts
+ * import type { WebSocketOptions } from "@crosswire/relay/client";
+ * const options: WebSocketOptions = { timeoutMs: 2000 };
+ * if (options.timeoutMs !== 2000) throw new Error("unexpected");
+ * ```
+ */
 export interface WebSocketOptions {
   /** WebSocket implementation. @default globalThis.WebSocket */
   WebSocket?: new (url: string) => WebSocket;
@@ -89,8 +98,10 @@ export function openWebSocket(
     ws.onerror = () => {}; // `close` follows and carries the details
     ws.onclose = (event) => {
       if (!opened) return fail(`cannot connect to ${url.href} (${event.code})`);
-      closedInfo = { code: event.code, reason: event.reason };
-      receiver?.closed(event.code, event.reason);
+      // A connection that just ended has no close frame: 1006, though Deno says 0.
+      const code = event.code >= 1000 && event.code <= 4999 ? event.code : 1006;
+      closedInfo = { code, reason: event.reason };
+      receiver?.closed(code, event.reason);
     };
     ws.onopen = () => {
       opened = true;

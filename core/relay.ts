@@ -506,10 +506,12 @@ export class Relay {
     history: number | undefined,
   ): MaybePromise<void> {
     const session = reply.session;
+    // Asked for (even 0 messages: the room's position alone), a replay always comes.
+    const asked = since !== undefined || history !== undefined;
     const count = since !== undefined
       ? MAX_REPLAY
       : history ?? (session.json ? 0 : this.limits.historyOnJoin);
-    if (count <= 0 || this.limits.historySize <= 0 && since === undefined) {
+    if (!asked && (count <= 0 || this.limits.historySize <= 0)) {
       return this.#rooms.join(reply, room);
     }
     // Held from before the join, so nothing said meanwhile is lost or shown twice.
@@ -520,7 +522,7 @@ export class Relay {
     };
     try {
       // A text-mode user joining a room where nothing was said yet is not told so.
-      const quiet = since === undefined && history === undefined;
+      const quiet = !asked;
       const joined = then(
         this.#rooms.join(reply, room),
         () => this.#replays.send(reply, room, since, count, quiet),

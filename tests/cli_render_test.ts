@@ -2,7 +2,7 @@
 // no user can produce, and names that could mislead carry "(?)".
 
 import assert from "node:assert/strict";
-import { renderEvent, showName } from "../client/cli.ts";
+import { renderClientEvent, renderEvent, showName } from "../client/cli.ts";
 import { colorsFor, styleFor } from "../client/_colors.ts";
 import type { ServerEvent } from "../core/protocol.ts";
 
@@ -100,4 +100,81 @@ Deno.test("renderEvent() marks names that could mislead with (?)", () => {
 Deno.test("showName() strips what a terminal could hide or obey", () => {
   assert.equal(showName("ann\ufe0f"), "ann(?)");
   assert.equal(showName("a\x1b[31mnn"), "ann");
+});
+
+Deno.test("renderEvent() shows a history header in the server's voice and replayed messages with their time", () => {
+  assert.deepEqual(
+    renderEvent({
+      type: "history",
+      room: "lobby",
+      recovered: false,
+      epoch: "e",
+      offset: 9,
+      count: 2,
+    }),
+    ["-!- [lobby] the last 2 messages (times in UTC):"],
+  );
+  assert.deepEqual(
+    renderEvent({ type: "history", recovered: true, epoch: "e", offset: 0, count: 0 }),
+    ["-!- private messages no messages"],
+  );
+  const at = Date.UTC(2026, 10, 22, 14, 2);
+  assert.deepEqual(
+    renderEvent({ ...message("hi"), ts: at } as ServerEvent, undefined, { replayed: true }),
+    [
+      "[lobby 14:02] ann: hi",
+    ],
+  );
+  assert.deepEqual(
+    renderEvent(
+      { type: "direct", id: "2", ts: at, from: "ann", to: "bob", text: "psst" },
+      undefined,
+      {
+        replayed: true,
+      },
+    ),
+    ["[private ann -> bob 14:02] psst"],
+  );
+});
+
+Deno.test("renderClientEvent() says what the client does about its connection, in lines no user can forge", () => {
+  assert.equal(
+    renderClientEvent({ type: "reconnecting", attempt: 1, delayMs: 1500, code: 1006, reason: "" }),
+    "* connection lost (1006); reconnecting in 1.5 s…",
+  );
+  assert.equal(
+    renderClientEvent({
+      type: "reconnecting",
+      attempt: 3,
+      delayMs: 4000,
+      code: 1006,
+      reason: "x\x1b[2J",
+    }),
+    "* still not connected (1006: x); reconnecting in 4.0 s… (attempt 3)",
+  );
+  assert.equal(
+    renderClientEvent({
+      type: "resumed",
+      session: true,
+      rooms: [{ room: "lobby", recovered: true, count: 3 }],
+      direct: { recovered: true, count: 1 },
+    }),
+    "* reconnected: 4 missed messages recovered",
+  );
+  assert.equal(
+    renderClientEvent({
+      type: "resumed",
+      session: false,
+      rooms: [{ room: "a", recovered: false, count: 1 }],
+    }),
+    "* reconnected: session expired, logged in again; 1 missed message recovered",
+  );
+  assert.equal(
+    renderClientEvent({ type: "gap", room: "games", reason: "too_old" }),
+    "-- some messages in #games could not be recovered --",
+  );
+  assert.equal(
+    renderClientEvent({ type: "gap", reason: "expired" }),
+    "-- some private messages could not be recovered --",
+  );
 });

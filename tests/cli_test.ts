@@ -149,6 +149,69 @@ class RawTcpUser {
   }
 }
 
+/**
+ * A TCP proxy between the terminal client and the server. `cut()` ends every
+ * connection through it without a word (as a broken network path would);
+ * while `refusing`, new connections are closed at once.
+ */
+class Proxy {
+  readonly port: number;
+  refusing = false;
+  #listener: Deno.TcpListener;
+  #conns = new Set<Deno.Conn>();
+  #pumps = new Set<Promise<void>>();
+  #accepting: Promise<void>;
+
+  constructor(target: number) {
+    const listener = this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = listener.addr.port;
+    this.#accepting = (async () => {
+      try {
+        for await (const conn of listener) {
+          if (this.refusing) {
+            conn.close();
+            continue;
+          }
+          const pump = this.#pump(conn, target);
+          this.#pumps.add(pump);
+          void pump.finally(() => this.#pumps.delete(pump));
+        }
+      } catch { /* closed */ }
+    })();
+  }
+
+  async #pump(client: Deno.Conn, target: number): Promise<void> {
+    const server = await Deno.connect({ hostname: "127.0.0.1", port: target });
+    this.#conns.add(client).add(server);
+    const copy = async (from: Deno.Conn, to: Deno.Conn) => {
+      try {
+        await from.readable.pipeTo(to.writable, { preventClose: true });
+      } catch { /* cut */ }
+      this.#end(from);
+      this.#end(to);
+    };
+    await Promise.all([copy(client, server), copy(server, client)]);
+  }
+
+  #end(conn: Deno.Conn): void {
+    if (!this.#conns.delete(conn)) return;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+
+  cut(): void {
+    for (const conn of [...this.#conns]) this.#end(conn);
+  }
+
+  async close(): Promise<void> {
+    this.#listener.close();
+    this.cut();
+    await this.#accepting;
+    await Promise.all(this.#pumps);
+  }
+}
+
 async function withServer(
   body: (server: RunningServer, cleanup: (() => Promise<void>)[]) => Promise<void>,
   relay: RelayOptions = {},
@@ -271,10 +334,10 @@ Deno.test("cli asks for a name on stdin, and again when it is taken", async () =
   });
 });
 
-Deno.test("cli exits 1 saying the connection was lost when the server shuts down", async () => {
+Deno.test("cli --no-reconnect exits 1 saying the connection was lost when the server shuts down", async () => {
   for (const args of [tcpArgs, wsArgs]) {
     await withServer(async (server, cleanup) => {
-      const cli = new Cli([...args(server), "--name", "ann"]);
+      const cli = new Cli([...args(server), "--name", "ann", "--no-reconnect"]);
       cleanup.push(() => cli.dispose());
       await cli.stdout.waitFor("[lobby] 1 here: ann");
       await server.shutdown();
@@ -290,10 +353,104 @@ Deno.test("cli --help prints the flags and exits 0", async () => {
   try {
     const status = await cli.status();
     assert.equal(status.code, 0);
-    for (const flag of ["--url", "--host", "--port", "--name", "--downloads", "/send"]) {
+    for (
+      const flag of [
+        "--url",
+        "--host",
+        "--port",
+        "--name",
+        "--downloads",
+        "--no-reconnect",
+        "/send",
+      ]
+    ) {
       assert.ok(cli.stdout.text.includes(flag), `help mentions ${flag}`);
     }
   } finally {
     await cli.dispose();
   }
+});
+
+for (const kind of ["tcp", "ws"] as const) {
+  Deno.test(`cli over ${kind} reconnects after the connection drops and shows what it missed`, async () => {
+    await withServer(async (server, cleanup) => {
+      const proxy = new Proxy(kind === "ws" ? server.httpAddr.port : server.tcpAddr!.port);
+      cleanup.push(() => proxy.close());
+      const tess = await RawTcpUser.login(server, "tess");
+      cleanup.push(() => tess.close());
+      const url = kind === "ws"
+        ? `ws://127.0.0.1:${proxy.port}/ws`
+        : `tcp://127.0.0.1:${proxy.port}`;
+      const cli = new Cli(["--url", url, "--name", "carl"]);
+      cleanup.push(() => cli.dispose());
+      await cli.stdout.waitFor("[lobby] 2 here: tess, carl");
+      await tess.type("before");
+      await cli.stdout.waitFor("[lobby] tess: before");
+
+      proxy.refusing = true;
+      proxy.cut();
+      await cli.stdout.waitFor(/\* connection lost \(\d+[^)]*\); reconnecting in \d+\.\d s…/);
+      for (const n of [1, 2, 3]) await tess.type(`missed ${n}`);
+      await tess.type("/who");
+      await tess.output.waitFor(/here: .*carl/); // carl's session is kept, and tess was heard
+      proxy.refusing = false;
+      await cli.stdout.waitFor("* reconnected: 3 missed messages recovered");
+      // What was missed shows when it was said, as history does.
+      assert.match(cli.stdout.text, /\[lobby \d\d:\d\d\] tess: missed 1\n.*missed 2\n.*missed 3\n/);
+      await tess.type("live");
+      await cli.stdout.waitFor("[lobby] tess: live");
+      assert.ok(!cli.stdout.text.includes("could not be recovered"));
+      await cli.endInput();
+      assert.equal((await cli.status()).code, 0, cli.stderr.text);
+    });
+  });
+}
+
+Deno.test("cli shows a gap line when the server no longer has everything it missed", async () => {
+  await withServer(async (server, cleanup) => {
+    const proxy = new Proxy(server.tcpAddr!.port);
+    cleanup.push(() => proxy.close());
+    const tess = await RawTcpUser.login(server, "tess");
+    cleanup.push(() => tess.close());
+    const cli = new Cli(["--host", "127.0.0.1", "--port", String(proxy.port), "--name", "carl"]);
+    cleanup.push(() => cli.dispose());
+    await cli.stdout.waitFor("[lobby] 2 here: tess, carl");
+    await tess.type("before");
+    await cli.stdout.waitFor("[lobby] tess: before");
+    proxy.refusing = true;
+    proxy.cut();
+    await cli.stdout.waitFor("reconnecting in");
+    for (const n of [1, 2, 3, 4, 5]) await tess.type(`missed ${n}`);
+    await tess.type("/who");
+    await tess.output.waitFor(/here: .*carl/);
+    proxy.refusing = false;
+    await cli.stdout.waitFor("* reconnected: 2 missed messages recovered");
+    const text = cli.stdout.text;
+    const gap = text.indexOf("-- some messages in #lobby could not be recovered --");
+    assert.ok(gap > 0, text);
+    assert.ok(gap < text.indexOf("tess: missed 4"), "the gap line comes before what follows it");
+    assert.ok(!text.includes("missed 3"), text);
+    await cli.endInput();
+    assert.equal((await cli.status()).code, 0, cli.stderr.text);
+  }, { historySize: 2 });
+});
+
+Deno.test("cli shows /history between a server line and the messages, each with its time", async () => {
+  await withServer(async (server, cleanup) => {
+    const tess = await RawTcpUser.login(server, "tess");
+    cleanup.push(() => tess.close());
+    await tess.type("one");
+    await tess.type("two");
+    const cli = new Cli([...wsArgs(server), "--name", "carl"]);
+    cleanup.push(() => cli.dispose());
+    await cli.stdout.waitFor("[lobby] 2 here: tess, carl");
+    await cli.type("/history 5");
+    await cli.stdout.waitFor(
+      /-!- \[lobby\] the last 2 messages \(times in UTC\):\n\[lobby \d\d:\d\d\] tess: one\n\[lobby \d\d:\d\d\] tess: two\n/,
+    );
+    await tess.type("live");
+    await cli.stdout.waitFor("\n[lobby] tess: live");
+    await cli.endInput();
+    assert.equal((await cli.status()).code, 0, cli.stderr.text);
+  });
 });

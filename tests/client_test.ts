@@ -9,6 +9,7 @@ import {
   type ClientEventOf,
   type ClientEventType,
   connect,
+  type ConnectOptions,
   type CrosswireClient,
   CrosswireClientError,
 } from "../client/mod.ts";
@@ -45,8 +46,9 @@ async function login(
   clients: CrosswireClient[],
   url: string,
   name: string,
+  options: Omit<ConnectOptions, "name"> = {},
 ): Promise<CrosswireClient> {
-  const client = await connect(url, { name });
+  const client = await connect(url, { name, ...options });
   clients.push(client);
   return client;
 }
@@ -176,9 +178,9 @@ for (const transport of TRANSPORTS) {
     }, { maxFileBytes: 1024 });
   });
 
-  Deno.test(`server shutdown surfaces a close event over ${transport}`, async () => {
+  Deno.test(`server shutdown surfaces a close event over ${transport} when reconnecting is off`, async () => {
     await withServer(async (urls, clients) => {
-      const ann = await login(clients, urls[transport], "ann");
+      const ann = await login(clients, urls[transport], "ann", { reconnect: false });
       const closeEvent = nextEvent(ann, "close");
       const pending = ann.join("never").catch((error) => error);
       await urls.server.shutdown();
@@ -402,7 +404,7 @@ Deno.test("CrosswireClient ignores what a misbehaving server sends and keeps lis
 
 Deno.test("CrosswireClient keepaliveMs keeps a quiet client from being closed as idle", async () => {
   await withServer(async (urls, clients) => {
-    const quiet = await connect(urls.tcp, { name: "quiet", keepaliveMs: 0 });
+    const quiet = await connect(urls.tcp, { name: "quiet", keepaliveMs: 0, reconnect: false });
     clients.push(quiet);
     const lively = await connect(urls.ws, { name: "lively", keepaliveMs: 40 });
     clients.push(lively);
@@ -411,7 +413,7 @@ Deno.test("CrosswireClient keepaliveMs keeps a quiet client from being closed as
     await idle;
     assert.equal(lively.isClosed, false);
     assert.equal((await lively.presence("lobby")).count, 1);
-  }, { idleTimeoutMs: 300 });
+  }, { idleTimeoutMs: 300, resumeWindowMs: 0 }); // no session kept for a resume: quiet is gone
 });
 
 Deno.test("CrosswireClient notices a server that stops answering within two keepalive intervals", async () => {
@@ -430,6 +432,7 @@ Deno.test("CrosswireClient notices a server that stops answering within two keep
   const client = await connect(`tcp://127.0.0.1:${listener.addr.port}`, {
     name: "ann",
     keepaliveMs: 100,
+    reconnect: false,
   });
   const started = performance.now();
   const closed = await client.closed;
@@ -461,5 +464,5 @@ Deno.test("connect() with reclaim takes back a name the relay kept after a drop"
     const after = await connect(urls.tcp, { name: "ann" });
     assert.equal(after.name, "ann", "close() says quit: the name is free at once");
     await after.close();
-  });
+  }, { resumeWindowMs: 0 }); // the name kept by the name grace, not by a session kept for resume
 });

@@ -16,7 +16,8 @@ import { spawnCli } from "./_server_helpers.ts";
 const decoder = new TextDecoder();
 
 Deno.test("keepalive: a WebSocket peer that never answers pings is closed; a live one stays", async () => {
-  await using server = await startServerWith({ keepaliveSeconds: 1 });
+  // No session kept for a resume: the others see the dropped peer leave at once.
+  await using server = await startServerWith({ keepaliveSeconds: 1, relay: { resumeWindowMs: 0 } });
   await using wes = await WsJsonClient.login(server.wsUrl, "wes");
   await using mute = await RawWebSocket.connect(server.httpPort);
   assert.equal(mute.status, 101);

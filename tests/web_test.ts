@@ -8,7 +8,7 @@ import { Relay } from "../core/mod.ts";
 import { APP_JS, INDEX_HTML, STYLE_CSS } from "../server/_web_assets.ts";
 import { renderAssets } from "../web/build.ts";
 import { parseLine } from "../web/_commands.ts";
-import { backoffDelay, formatBytes, isPreviewableImage, splitLinks } from "../web/_format.ts";
+import { formatBytes, isPreviewableImage, splitLinks } from "../web/_format.ts";
 
 function app() {
   return createApp(new Relay(), { upgradeWebSocket, tcpPort: 4040 });
@@ -78,15 +78,6 @@ Deno.test("parseLine() tells text from the page's commands", () => {
   assert.deepEqual(parseLine("/leave"), { kind: "leave", room: undefined });
   assert.deepEqual(parseLine("/NICK ann2"), { kind: "nick", name: "ann2" });
   assert.deepEqual(parseLine("/echo off"), { kind: "raw", line: "/echo off" });
-});
-
-Deno.test("backoffDelay() grows exponentially to a cap, with half of it random", () => {
-  const low = (attempt: number) => backoffDelay(attempt, { random: () => 0 });
-  const high = (attempt: number) => backoffDelay(attempt, { random: () => 0.999999 });
-  assert.deepEqual([0, 1, 2, 3].map(low), [250, 500, 1000, 2000]);
-  assert.deepEqual([0, 1, 2, 3].map(high), [500, 1000, 2000, 4000]);
-  assert.equal(low(50), 7500);
-  assert.equal(high(50), 15000);
 });
 
 Deno.test("splitLinks() links only http(s) URLs", () => {

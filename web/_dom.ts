@@ -54,12 +54,14 @@ export interface Elem {
   readonly style: { height: string };
   readonly childElementCount: number;
   readonly firstElementChild: Elem | null;
+  readonly nextElementSibling: Elem | null;
   scrollTop: number;
   readonly scrollHeight: number;
   readonly clientHeight: number;
   append(...nodes: (Elem | TextNode | string)[]): void;
   prepend(...nodes: (Elem | TextNode | string)[]): void;
   replaceChildren(...nodes: (Elem | TextNode | string)[]): void;
+  after(...nodes: (Elem | TextNode | string)[]): void;
   remove(): void;
   querySelectorAll(selectors: string): Iterable<Elem>;
   setAttribute(name: string, value: string): void;

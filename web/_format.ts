@@ -1,4 +1,4 @@
-// Small pure helpers for the chat page: times, sizes, colours, links, backoff, look-alike names.
+// Small pure helpers for the chat page: times, sizes, colours, links, look-alike names.
 
 import { couldMislead, misleadingReason } from "../core/misleading.ts";
 
@@ -56,29 +56,6 @@ export function splitLinks(text: string): Segment[] {
   }
   if (last < text.length) segments.push({ text: text.slice(last) });
   return segments;
-}
-
-/** Options for {@link backoffDelay}. */
-export interface BackoffOptions {
-  /** First delay's upper bound, in ms. @default 500 */
-  baseMs?: number;
-  /** Largest delay, in ms. @default 15000 */
-  maxMs?: number;
-  /** Source of randomness in [0, 1). @default Math.random */
-  random?: () => number;
-}
-
-/**
- * How long to wait before reconnect attempt `attempt` (0-based): exponential
- * growth capped at `maxMs`, with "equal jitter" (half fixed, half random) so
- * many pages dropped by one server restart do not all return at once.
- */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
-  const base = options.baseMs ?? 500;
-  const max = options.maxMs ?? 15_000;
-  const random = options.random ?? Math.random;
-  const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + random() * ceiling / 2);
 }
 
 /** Media types shown inline as pictures. SVG is left out: opened on its own it could run script. */

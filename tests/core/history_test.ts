@@ -334,7 +334,7 @@ Deno.test("Relay join with history: N gives the latest N, not recovered", () => 
   assertFields(empty[0], { room: "empty", recovered: false, offset: 0, count: 0 });
 });
 
-Deno.test("Relay JSON join without since or history (or history: 0) sends no history event", () => {
+Deno.test("Relay JSON join without since or history sends no history event; history: 0 the header alone", () => {
   const { relay } = relayWith();
   const ann = jsonUser(relay, "ann");
   const bob = jsonUser(relay, "bob");
@@ -346,7 +346,9 @@ Deno.test("Relay JSON join without since or history (or history: 0) sends no his
   ann.send({ type: "leave", room: "games" });
   drain(ann);
   ann.send({ type: "join", room: "games", history: 0 });
-  assert.deepEqual(ann.events().map((e) => e.type), ["joined", "presence"]);
+  const events = ann.events();
+  assert.deepEqual(events.map((e) => e.type), ["joined", "presence", "history"]);
+  assertFields(events[2], { room: "games", recovered: false, offset: 2, count: 0 });
   const cy = new FakeClient(relay, "frames");
   cy.send({ type: "login", name: "cy" });
   assert.deepEqual(
@@ -631,7 +633,9 @@ Deno.test("Relay historySize 0: positions are still given, but nothing is replay
   ann.send({ type: "join", room: LOBBY, since: at(live[1]) });
   assertFields(ann.events()[1], { type: "history", recovered: true, count: 0 });
   ann.send({ type: "join", room: LOBBY, history: 10 });
-  assert.deepEqual(ann.events().map((e) => e.type), ["presence"], "nothing to replay");
+  const asked = ann.events();
+  assert.deepEqual(asked.map((e) => e.type), ["presence", "history"], "the header alone");
+  assertFields(asked[1], { count: 0, offset: 2 });
   const text = textUser(relay, "cy");
   text.type("/join lobby\r\n");
   assert.deepEqual(text.lines(), ["-!- [lobby] 3 here: ann, bob, cy"]);

@@ -725,13 +725,24 @@ class World {
   ): void {
     const room = validRoom(raw);
     if (room === undefined || !this.join(c, raw)) return;
+    // Asked for (`since`, or `history` even at 0 or below), the header always comes.
+    const asked = since !== undefined || history !== undefined;
     const count = since !== undefined ? 100 : history ?? (c.json ? 0 : this.limits.historyOnJoin);
-    if (count <= 0 || (this.limits.historySize <= 0 && since === undefined)) return;
-    this.replay(c, room, since, count);
+    if (!asked && (count <= 0 || this.limits.historySize <= 0)) return;
+    this.replay(c, room, since, count, !asked);
   }
 
-  /** Reads a stream as the relay does and expects the replay it sends `c`. */
-  replay(c: Client, room: string | undefined, since: Position | undefined, limit: number): void {
+  /**
+   * Reads a stream as the relay does and expects the replay it sends `c`; with
+   * `quietIfEmpty` (text mode's lines on a join), nothing when there is nothing.
+   */
+  replay(
+    c: Client,
+    room: string | undefined,
+    since: Position | undefined,
+    limit: number,
+    quietIfEmpty = false,
+  ): void {
     const stream = room === undefined ? `u:${c.id}` : `r:${room}`;
     const count = Math.min(Math.max(limit, 0), 100, Math.max(this.limits.historySize, 0));
     const read = this.history.read(stream, since, count, this.clock);
@@ -743,7 +754,7 @@ class World {
     }
     const epoch = read.stream.epoch;
     const what = `replay of ${stream} since ${JSON.stringify(since)} (${count})`;
-    if (c.json) {
+    if (c.json && !(quietIfEmpty && read.events.length === 0)) {
       this.expectations.push({
         to: c,
         what,
@@ -757,8 +768,14 @@ class World {
       });
       return;
     }
+    if (c.json) return;
     const n = read.events.length;
-    if (room === undefined || n === 0) return; // text mode shows nothing for an empty replay
+    if (room === undefined || (n === 0 && quietIfEmpty)) return;
+    if (n === 0) {
+      const empty = `-!- [${room}] ${read.recovered ? "nothing missed" : "no messages yet"}`;
+      this.expectations.push({ to: c, what, matches: () => false, lines: [empty], said: 0 });
+      return;
+    }
     const lines = [
       `-!- [${room}] the last ${n === 1 ? "1 message" : `${n} messages`} (times in UTC):`,
       ...read.events.flatMap(({ said, ts }) =>

@@ -1,0 +1,712 @@
+// The chat page's state, as a pure function of what happened: the events the
+// client library delivers (server events and its own reconnecting / resumed /
+// gap / close) and what the user did on the page (select, clear, ...).
+// No DOM and no clock here: `reduce(state, event, now)` returns a new state (or
+// the same object when nothing changed), so tests/web_state_test.ts checks it
+// in Deno, and web/_render.ts draws whatever it returns.
+
+import type {
+  ConnectionCloseEvent,
+  GapEvent,
+  ReconnectingEvent,
+  ResumedEvent,
+} from "../client/client.ts";
+import type {
+  DirectEvent,
+  FileInfo,
+  MessageEvent,
+  Position,
+  ServerEvent,
+} from "../core/protocol.ts";
+import { markedName } from "./_format.ts";
+
+/** Log entries kept per conversation; older ones drop off the top. */
+export const MAX_LOG_ITEMS = 800;
+/** Messages from one sender within this window are drawn as one group. */
+export const GROUP_WINDOW_MS = 5 * 60_000;
+
+// ------------------------------------------------------------------ events
+
+/** Kinds of line the page writes in its own voice (or the server's). */
+export type NoteStyle = "notice" | "error" | "event";
+
+/** What the user did, or what the page itself knows. */
+export type PageAction =
+  /** A login or resume started. */
+  | { type: "connecting" }
+  /** A login or resume failed before `welcome`. */
+  | { type: "connect_failed" }
+  /** The user asked to quit: the coming close is not a loss. */
+  | { type: "quitting" }
+  /** Show a conversation (`undefined`: none). */
+  | { type: "select"; key: string | undefined }
+  /** Open (and show) a private conversation. */
+  | { type: "open_dm"; name: string }
+  /** Close a private conversation. */
+  | { type: "close_dm"; key: string }
+  /** The tab was hidden or shown. */
+  | { type: "visibility"; visible: boolean }
+  /** `/clear`: empty a conversation's log on this screen. */
+  | { type: "clear"; key: string }
+  /** A line in the page's own voice; in `key`, else the conversation on screen. */
+  | { type: "note"; text: string; style: NoteStyle; key?: string }
+  /**
+   * Earlier messages fetched with `client.history()`: merged in place by
+   * position, never twice, and never counted as unread.
+   */
+  | { type: "backfill"; messages: readonly (MessageEvent | DirectEvent)[] };
+
+/** Everything `reduce` understands. Other server events leave the state as it is. */
+export type PageEvent =
+  | ServerEvent
+  | ReconnectingEvent
+  | ResumedEvent
+  | GapEvent
+  | ConnectionCloseEvent
+  | PageAction;
+
+// ------------------------------------------------------------------- state
+
+/** A chat message in a log. */
+export interface MessageItem {
+  kind: "message";
+  /** Unique in this state; the renderer keys elements by it. */
+  seq: number;
+  id: string | undefined;
+  from: string;
+  /** Private messages: the recipient. */
+  to: string | undefined;
+  ts: number;
+  text: string | undefined;
+  action: boolean;
+  file: FileInfo | undefined;
+  data: Uint8Array | undefined;
+  isPrivate: boolean;
+  /** Sent by us. */
+  own: boolean;
+  /** Same sender as the message before, shortly after it: drawn without a header. */
+  continued: boolean;
+  /** Where it is in its stream, when the relay said. */
+  position: Position | undefined;
+}
+
+/** A line in the page's or the server's voice. */
+export interface LineItem {
+  kind: "line";
+  seq: number;
+  style: NoteStyle;
+  text: string;
+  ts: number;
+}
+
+/** Messages that could not be recovered belong here. */
+export interface GapItem {
+  kind: "gap";
+  seq: number;
+  text: string;
+  reason: GapEvent["reason"];
+  ts: number;
+  /** The last position before the gap, so earlier messages merged later go above it. */
+  after: Position | undefined;
+}
+
+/** One entry in a conversation's log. */
+export type LogItem = MessageItem | LineItem | GapItem;
+
+/** A conversation: a room, or private messages with one person. */
+export interface Channel {
+  /** `#room` or `@name` (lower case). */
+  key: string;
+  kind: "room" | "dm";
+  /** Room name, or the other person's name. */
+  name: string;
+  items: readonly LogItem[];
+  unread: number;
+  /** Rooms only: whether we are a member. */
+  joined: boolean;
+  members: readonly string[];
+  count: number;
+}
+
+/** Where the connection is. */
+export type Connection =
+  | { phase: "offline" }
+  | { phase: "connecting" }
+  /** `recovered`: how many missed messages came back with the last reconnect. */
+  | { phase: "online"; recovered: number | undefined }
+  | { phase: "reconnecting"; attempt: number; retryAt: number };
+
+/** The whole page. */
+export interface PageState {
+  /** Our name ("" before the first welcome). */
+  me: string;
+  connection: Connection;
+  /** Whether we were ever logged in (the login screen is gone for good). */
+  everConnected: boolean;
+  /** The user quit: the close that follows is expected. */
+  quitting: boolean;
+  /** Conversations by key, in the order they appeared. */
+  channels: ReadonlyMap<string, Channel>;
+  /** The key of the conversation on screen. */
+  active: string | undefined;
+  /** Every room on the server and its member count (the last `rooms` reply, kept current). */
+  directory: ReadonlyMap<string, number>;
+  /** Whether the tab is visible. */
+  visible: boolean;
+  /** The next log item's `seq`. */
+  seq: number;
+}
+
+/**
+ * The page before anything happened.
+ *
+ * @param visible Whether the tab is visible. @default true
+ */
+export function initialState(visible = true): PageState {
+  return {
+    me: "",
+    connection: { phase: "offline" },
+    everConnected: false,
+    quitting: false,
+    channels: new Map(),
+    active: undefined,
+    directory: new Map(),
+    visible,
+    seq: 1,
+  };
+}
+
+/** The key of a room's conversation. */
+export const roomKey = (room: string): string => `#${room}`;
+/** The key of a private conversation (names are unique regardless of case). */
+export const dmKey = (name: string): string => `@${name.toLowerCase()}`;
+
+/** The conversation on screen. */
+export function activeChannel(state: PageState): Channel | undefined {
+  return state.active === undefined ? undefined : state.channels.get(state.active);
+}
+
+/** The rooms we are in, in the order we met them. */
+export function joinedRooms(state: PageState): Channel[] {
+  return [...state.channels.values()].filter((channel) =>
+    channel.kind === "room" && channel.joined
+  );
+}
+
+/** Unread messages across every conversation. */
+export function unreadTotal(state: PageState): number {
+  let total = 0;
+  for (const channel of state.channels.values()) total += channel.unread;
+  return total;
+}
+
+/** The tab's title: unread count, the conversation on screen, and the app. */
+export function documentTitle(state: PageState): string {
+  const unread = unreadTotal(state);
+  const channel = activeChannel(state);
+  const where = channel ? (channel.kind === "room" ? `#${channel.name}` : `@${channel.name}`) : "";
+  return `${unread > 0 ? `(${unread}) ` : ""}${where ? `${where} · ` : ""}crosswire`;
+}
+
+/** `"3 missed messages recovered"`. */
+export function recoveredText(count: number): string {
+  if (count === 0) return "no missed messages";
+  return `${count} missed ${count === 1 ? "message" : "messages"} recovered`;
+}
+
+/** The status line's text, at time `now`. */
+export function statusText(state: PageState, now: number): string {
+  const connection = state.connection;
+  switch (connection.phase) {
+    case "offline":
+      return state.everConnected ? "Offline" : "Not connected";
+    case "connecting":
+      return state.everConnected ? "Reconnecting…" : "Connecting…";
+    case "online":
+      return connection.recovered === undefined
+        ? "Connected"
+        : `Reconnected — ${recoveredText(connection.recovered)}`;
+    case "reconnecting": {
+      const seconds = Math.ceil((connection.retryAt - now) / 1000);
+      return seconds > 0
+        ? `Reconnecting in ${seconds} s (attempt ${connection.attempt})`
+        : `Reconnecting (attempt ${connection.attempt})`;
+    }
+  }
+}
+
+/** The banner over the log while the connection is down, or `undefined` when it is up. */
+export function bannerText(state: PageState, now: number): string | undefined {
+  if (!state.everConnected) return undefined;
+  switch (state.connection.phase) {
+    case "online":
+      return undefined;
+    case "offline":
+      return "You are disconnected.";
+    case "connecting":
+      return "Connection lost. Reconnecting…";
+    case "reconnecting":
+      return `Connection lost. ${statusText(state, now)}…`;
+  }
+}
+
+// ----------------------------------------------------------------- reduce
+
+/**
+ * The state after `event`, which happened at `now` (ms since the epoch; used
+ * only to time-stamp the page's own lines and to count down a reconnect).
+ * Returns `state` itself when the event changes nothing.
+ */
+export function reduce(state: PageState, event: PageEvent, now: number): PageState {
+  switch (event.type) {
+    case "welcome": {
+      let next: PageState = {
+        ...state,
+        me: event.name,
+        connection: { phase: "online", recovered: undefined },
+        everConnected: true,
+        quitting: false,
+      };
+      if (event.resumed) {
+        // The same session: exactly its rooms, no `joined` events will follow.
+        for (const room of event.rooms) next = upsert(next, room, "room", { joined: true });
+        for (const channel of next.channels.values()) {
+          if (channel.kind === "room" && channel.joined && !event.rooms.includes(channel.name)) {
+            next = putChannel(next, { ...channel, joined: false, members: [], count: 0 });
+          }
+        }
+        if (!activeChannel(next)) next = select(next, joinedRooms(next)[0]?.key);
+        return next;
+      }
+      if (state.everConnected) return next; // a new session after a drop: the library rejoins
+      const others = event.others;
+      next = note(
+        next,
+        `Welcome, ${event.name}! ${
+          others === 0
+            ? "Nobody else is"
+            : `${others} other ${others === 1 ? "person is" : "people are"}`
+        } online. Type /help for commands.`,
+        "notice",
+        now,
+        roomKey("lobby"),
+      );
+      if (event.motd) next = note(next, event.motd, "notice", now, roomKey("lobby"));
+      return next;
+    }
+    case "message":
+      return addMessage(state, "room", event.room, event, false);
+    case "direct": {
+      const own = sameName(event.from, state.me);
+      return addMessage(state, "dm", own ? event.to : event.from, event, false);
+    }
+    case "backfill": {
+      let next = state;
+      for (const message of event.messages) {
+        next = message.type === "message"
+          ? addMessage(next, "room", message.room, message, true)
+          : addMessage(
+            next,
+            "dm",
+            sameName(message.from, next.me) ? message.to : message.from,
+            message,
+            true,
+          );
+      }
+      return next;
+    }
+    case "joined": {
+      const key = roomKey(event.room);
+      let next = state;
+      let channel = next.channels.get(key) ?? newChannel("room", event.room);
+      if (event.name === state.me) {
+        const first = !channel.joined && channel.members.length === 0;
+        channel = {
+          ...channel,
+          joined: true,
+          ...(first ? { members: [state.me], count: 1 } : {}),
+        };
+        next = putChannel(next, channel);
+        const active = activeChannel(next);
+        if (!active || (active.kind === "room" && !active.joined)) next = select(next, key);
+      } else if (!channel.members.includes(event.name)) {
+        channel = {
+          ...channel,
+          members: [...channel.members, event.name],
+          count: channel.count + 1,
+        };
+        next = putChannel(next, channel);
+        next = note(next, `${markedName(event.name)} joined`, "event", event.ts, key);
+      } else {
+        return state;
+      }
+      return withDirectory(next, event.room, next.channels.get(key)?.count ?? 0);
+    }
+    case "left": {
+      const key = roomKey(event.room);
+      const channel = state.channels.get(key) ?? newChannel("room", event.room);
+      if (event.name === state.me) {
+        let next = putChannel(state, { ...channel, joined: false, members: [] });
+        const remaining = (state.directory.get(event.room) ?? 1) - 1;
+        next = withDirectory(next, event.room, remaining);
+        if (state.active === key) next = select(next, joinedRooms(next)[0]?.key ?? key);
+        return next;
+      }
+      const members = channel.members.filter((name) => name !== event.name);
+      const count = Math.max(members.length, channel.count - 1);
+      let next = putChannel(state, { ...channel, members, count });
+      next = withDirectory(next, event.room, count);
+      return note(
+        next,
+        `${markedName(event.name)} ${event.reason === "disconnect" ? "disconnected" : "left"}`,
+        "event",
+        event.ts,
+        key,
+      );
+    }
+    case "renamed": {
+      const mine = event.from === state.me || event.to === state.me;
+      let next = event.from === state.me ? { ...state, me: event.to } : state;
+      const dm = next.channels.get(dmKey(event.from));
+      if (dm && !mine) {
+        const channels = new Map(next.channels);
+        channels.delete(dm.key);
+        const renamed = { ...dm, key: dmKey(event.to), name: event.to };
+        channels.set(renamed.key, renamed);
+        next = {
+          ...next,
+          channels,
+          active: next.active === dm.key ? renamed.key : next.active,
+        };
+      }
+      if (event.room === undefined) return next;
+      const key = roomKey(event.room);
+      const channel = next.channels.get(key) ?? newChannel("room", event.room);
+      next = putChannel(next, {
+        ...channel,
+        members: channel.members.map((name) => name === event.from ? event.to : name),
+      });
+      return note(
+        next,
+        mine
+          ? `You are now ${markedName(event.to)}`
+          : `${markedName(event.from)} is now ${markedName(event.to)}`,
+        "event",
+        event.ts,
+        key,
+      );
+    }
+    case "presence": {
+      const channel = state.channels.get(roomKey(event.room));
+      if (!channel?.joined) return state;
+      const next = putChannel(state, {
+        ...channel,
+        members: [...event.members],
+        count: event.count,
+      });
+      return withDirectory(next, event.room, event.count);
+    }
+    case "rooms":
+      return {
+        ...state,
+        directory: new Map(event.rooms.map((room) => [room.name, room.members])),
+      };
+    case "notice":
+      return note(state, event.text, "notice", event.ts);
+    case "error":
+      return note(state, event.message, "error", now);
+    case "reconnecting": {
+      let next = state;
+      if (state.connection.phase === "online") {
+        next = note(
+          next,
+          `Connection lost${event.reason ? ` (${event.reason})` : ""}; reconnecting.`,
+          "error",
+          now,
+        );
+      }
+      return {
+        ...next,
+        connection: { phase: "reconnecting", attempt: event.attempt, retryAt: now + event.delayMs },
+      };
+    }
+    case "resumed": {
+      let next = state;
+      if (event.session) {
+        for (const { room } of event.rooms) next = upsert(next, room, "room", { joined: true });
+      }
+      const recovered = event.rooms.reduce((sum, room) => sum + room.count, 0) +
+        (event.direct?.count ?? 0);
+      next = {
+        ...next,
+        connection: { phase: "online", recovered },
+        everConnected: true,
+      };
+      return note(next, `Reconnected — ${recoveredText(recovered)}.`, "notice", now);
+    }
+    case "gap":
+      return addGap(state, event, now);
+    case "close": {
+      const next: PageState = { ...state, connection: { phase: "offline" } };
+      if (!state.everConnected) return next;
+      if (state.quitting) return note(next, "You are disconnected.", "notice", now);
+      return note(
+        next,
+        `Connection lost${event.reason ? ` (${event.reason})` : ""}.`,
+        "error",
+        now,
+      );
+    }
+    case "connecting":
+      return { ...state, connection: { phase: "connecting" }, quitting: false };
+    case "connect_failed":
+      return { ...state, connection: { phase: "offline" } };
+    case "quitting":
+      return { ...state, quitting: true };
+    case "select":
+      // A conversation that is gone (closed meanwhile, or not back yet after a reload) is not shown.
+      if (event.key !== undefined && !state.channels.has(event.key)) return state;
+      return select(state, event.key);
+    case "open_dm": {
+      const key = dmKey(event.name);
+      const next = state.channels.has(key)
+        ? state
+        : putChannel(state, newChannel("dm", event.name));
+      return select(next, key);
+    }
+    case "close_dm": {
+      if (!state.channels.has(event.key)) return state;
+      const channels = new Map(state.channels);
+      channels.delete(event.key);
+      const next = { ...state, channels };
+      return state.active === event.key ? select(next, joinedRooms(next)[0]?.key) : next;
+    }
+    case "visibility": {
+      const next = { ...state, visible: event.visible };
+      const active = activeChannel(next);
+      return event.visible && active && active.unread > 0
+        ? putChannel(next, { ...active, unread: 0 })
+        : next;
+    }
+    case "clear": {
+      const channel = state.channels.get(event.key);
+      return channel ? putChannel(state, { ...channel, items: [] }) : state;
+    }
+    case "note":
+      return note(state, event.text, event.style, now, event.key);
+    default:
+      return state;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function newChannel(kind: "room" | "dm", name: string): Channel {
+  return {
+    key: kind === "room" ? roomKey(name) : dmKey(name),
+    kind,
+    name,
+    items: [],
+    unread: 0,
+    joined: false,
+    members: [],
+    count: 0,
+  };
+}
+
+function putChannel(state: PageState, channel: Channel): PageState {
+  const channels = new Map(state.channels);
+  channels.set(channel.key, channel);
+  return { ...state, channels };
+}
+
+/** The channel for `name`, created when new, with `changes` applied. */
+function upsert(
+  state: PageState,
+  name: string,
+  kind: "room" | "dm",
+  changes: Partial<Channel>,
+): PageState {
+  const key = kind === "room" ? roomKey(name) : dmKey(name);
+  const channel = state.channels.get(key) ?? newChannel(kind, name);
+  return putChannel(state, { ...channel, ...changes });
+}
+
+function withDirectory(state: PageState, room: string, count: number): PageState {
+  const directory = new Map(state.directory);
+  if (count > 0) directory.set(room, count);
+  else directory.delete(room);
+  return { ...state, directory };
+}
+
+function select(state: PageState, key: string | undefined): PageState {
+  const channel = key === undefined ? undefined : state.channels.get(key);
+  const next = { ...state, active: channel?.key };
+  return channel && channel.unread > 0 ? putChannel(next, { ...channel, unread: 0 }) : next;
+}
+
+/** A line in `key`'s log, else the conversation on screen, else the lobby's. */
+function note(
+  state: PageState,
+  text: string,
+  style: NoteStyle,
+  ts: number,
+  key: string | undefined = state.active,
+): PageState {
+  const channel = (key === undefined ? undefined : state.channels.get(key)) ??
+    (key?.startsWith("@") ? newChannel("dm", key.slice(1)) : undefined) ??
+    (key?.startsWith("#") ? newChannel("room", key.slice(1)) : undefined) ??
+    state.channels.get(roomKey("lobby")) ?? newChannel("room", "lobby");
+  const item: LineItem = { kind: "line", seq: state.seq, style, text, ts };
+  return putChannel(
+    { ...state, seq: state.seq + 1 },
+    { ...channel, items: trim([...channel.items, item]) },
+  );
+}
+
+function positionOf(event: MessageEvent | DirectEvent): Position | undefined {
+  return typeof event.offset === "number" && typeof event.epoch === "string"
+    ? { offset: event.offset, epoch: event.epoch }
+    : undefined;
+}
+
+/**
+ * Where a message at `position` goes: before the first message of the same
+ * epoch that is later, or the first gap that comes after it; else at the end.
+ */
+function placeOf(items: readonly LogItem[], position: Position | undefined): number {
+  if (!position) return items.length;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const mark = item.kind === "message"
+      ? item.position
+      : item.kind === "gap"
+      ? item.after
+      : undefined;
+    if (!mark || mark.epoch !== position.epoch) continue;
+    if (item.kind === "message" ? mark.offset > position.offset : mark.offset >= position.offset) {
+      return i;
+    }
+  }
+  return items.length;
+}
+
+function isDuplicate(items: readonly LogItem[], id: string | undefined, position?: Position) {
+  return items.some((item) =>
+    item.kind === "message" &&
+    ((id !== undefined && item.id === id) ||
+      (position !== undefined && item.position !== undefined &&
+        item.position.epoch === position.epoch && item.position.offset === position.offset))
+  );
+}
+
+function continues(previous: LogItem | undefined, item: MessageItem): boolean {
+  return !item.action && previous?.kind === "message" && !previous.action &&
+    previous.from === item.from && item.ts >= previous.ts &&
+    item.ts - previous.ts < GROUP_WINDOW_MS;
+}
+
+/** Sets `continued` on the message at `index` from its neighbour (a new object when it changes). */
+function regroup(items: LogItem[], index: number): void {
+  const item = items[index];
+  if (item?.kind !== "message") return;
+  const continued = continues(items[index - 1], item);
+  if (continued !== item.continued) items[index] = { ...item, continued };
+}
+
+function trim(items: LogItem[]): LogItem[] {
+  if (items.length <= MAX_LOG_ITEMS) return items;
+  const kept = items.slice(items.length - MAX_LOG_ITEMS);
+  regroup(kept, 0);
+  return kept;
+}
+
+function addMessage(
+  state: PageState,
+  kind: "room" | "dm",
+  name: string,
+  event: MessageEvent | DirectEvent,
+  backfill: boolean,
+): PageState {
+  const key = kind === "room" ? roomKey(name) : dmKey(name);
+  const existing = state.channels.get(key);
+  const channel = existing
+    ? (kind === "dm" ? { ...existing, name } : existing)
+    : newChannel(kind, name);
+  const position = positionOf(event);
+  if (isDuplicate(channel.items, event.id, position)) return state;
+  const own = sameName(event.from, state.me);
+  const item: MessageItem = {
+    kind: "message",
+    seq: state.seq,
+    id: event.id,
+    from: event.from,
+    to: event.type === "direct" ? event.to : undefined,
+    ts: event.ts,
+    text: event.text,
+    action: event.action === true,
+    file: event.file,
+    data: event.data,
+    isPrivate: event.type === "direct",
+    own,
+    continued: false,
+    position,
+  };
+  const items = [...channel.items];
+  const at = placeOf(items, position);
+  items.splice(at, 0, item);
+  regroup(items, at);
+  regroup(items, at + 1);
+  const unseen = !backfill && !own && (state.active !== key || !state.visible);
+  return putChannel(
+    { ...state, seq: state.seq + 1 },
+    { ...channel, items: trim(items), unread: channel.unread + (unseen ? 1 : 0) },
+  );
+}
+
+function lastPosition(items: readonly LogItem[]): Position | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (item.kind === "message" && item.position) return item.position;
+    if (item.kind === "gap" && item.after) return item.after;
+  }
+  return undefined;
+}
+
+function addGap(state: PageState, event: GapEvent, now: number): PageState {
+  const gap = (channel: Channel, text: string, seq: number): Channel => {
+    const item: GapItem = {
+      kind: "gap",
+      seq,
+      text,
+      reason: event.reason,
+      ts: now,
+      after: lastPosition(channel.items),
+    };
+    return { ...channel, items: trim([...channel.items, item]) };
+  };
+  if (event.room !== undefined) {
+    const channel = state.channels.get(roomKey(event.room)) ?? newChannel("room", event.room);
+    return putChannel(
+      { ...state, seq: state.seq + 1 },
+      gap(channel, "Some messages could not be recovered", state.seq),
+    );
+  }
+  // The private stream: every private conversation may have lost something.
+  const dms = [...state.channels.values()].filter((channel) => channel.kind === "dm");
+  if (dms.length === 0) {
+    return note(state, "Some private messages could not be recovered.", "error", now);
+  }
+  let next = state;
+  for (const channel of dms) {
+    next = putChannel(
+      { ...next, seq: next.seq + 1 },
+      gap(channel, "Some private messages could not be recovered", next.seq),
+    );
+  }
+  return next;
+}
