@@ -604,6 +604,86 @@ export class CuttableClient {
   }
 }
 
+/**
+ * A TCP proxy on a free port, between a client and the server, for a network
+ * path that breaks. `cut()` ends every connection through it at
+ * once; while `refusing`, new connections are closed as soon as they come.
+ */
+export class CuttingProxy {
+  readonly port: number;
+  refusing = false;
+  #listener: Deno.TcpListener;
+  #target: number;
+  #conns = new Set<Deno.Conn>();
+  #pumps = new Set<Promise<void>>();
+  #accepting: Promise<void>;
+
+  /** Listens on a free loopback port and forwards to `target`. */
+  constructor(target: number) {
+    this.#target = target;
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = this.#listener.addr.port;
+    this.#accepting = this.#accept();
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        if (this.refusing) {
+          conn.close();
+          continue;
+        }
+        const pump = this.#pump(conn);
+        this.#pumps.add(pump);
+        void pump.finally(() => this.#pumps.delete(pump));
+      }
+    } catch { /* closed */ }
+  }
+
+  async #pump(client: Deno.Conn): Promise<void> {
+    let server: Deno.Conn;
+    try {
+      server = await Deno.connect({ hostname: "127.0.0.1", port: this.#target });
+    } catch {
+      client.close();
+      return;
+    }
+    this.#conns.add(client);
+    this.#conns.add(server);
+    const copy = async (from: Deno.Conn, to: Deno.Conn) => {
+      const buffer = new Uint8Array(64 * 1024);
+      try {
+        for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
+          for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
+        }
+      } catch { /* cut */ }
+      this.#end(from);
+      this.#end(to);
+    };
+    await Promise.all([copy(client, server), copy(server, client)]);
+  }
+
+  #end(conn: Deno.Conn): void {
+    if (!this.#conns.delete(conn)) return;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+
+  /** Ends every connection through the proxy, both sides, without a word. */
+  cut(): void {
+    for (const conn of [...this.#conns]) this.#end(conn);
+  }
+
+  /** Stops accepting and ends every connection. */
+  async close(): Promise<void> {
+    this.#listener.close();
+    this.cut();
+    await this.#accepting;
+    await Promise.all(this.#pumps);
+  }
+}
+
 /** The close code in a close frame's payload, or undefined when it has none. */
 export function closeCodeOf(frame: RawFrame): number | undefined {
   if (frame.opcode !== 8 || frame.payload.length < 2) return undefined;

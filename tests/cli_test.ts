@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "../server/mod.ts";
 import type { RelayOptions, RunningServer } from "../mod.ts";
+import { CuttingProxy } from "./_helpers.ts";
 
 const CLI = new URL("../client/mod.ts", import.meta.url).pathname;
 const TIMEOUT_MS = 15_000;
@@ -146,69 +147,6 @@ class RawTcpUser {
       await this.#conn.closeWrite();
     } catch { /* the server already closed it */ }
     await this.output.done.catch(() => {});
-  }
-}
-
-/**
- * A TCP proxy between the terminal client and the server. `cut()` ends every
- * connection through it without a word (as a broken network path would);
- * while `refusing`, new connections are closed at once.
- */
-class Proxy {
-  readonly port: number;
-  refusing = false;
-  #listener: Deno.TcpListener;
-  #conns = new Set<Deno.Conn>();
-  #pumps = new Set<Promise<void>>();
-  #accepting: Promise<void>;
-
-  constructor(target: number) {
-    const listener = this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = listener.addr.port;
-    this.#accepting = (async () => {
-      try {
-        for await (const conn of listener) {
-          if (this.refusing) {
-            conn.close();
-            continue;
-          }
-          const pump = this.#pump(conn, target);
-          this.#pumps.add(pump);
-          void pump.finally(() => this.#pumps.delete(pump));
-        }
-      } catch { /* closed */ }
-    })();
-  }
-
-  async #pump(client: Deno.Conn, target: number): Promise<void> {
-    const server = await Deno.connect({ hostname: "127.0.0.1", port: target });
-    this.#conns.add(client).add(server);
-    const copy = async (from: Deno.Conn, to: Deno.Conn) => {
-      try {
-        await from.readable.pipeTo(to.writable, { preventClose: true });
-      } catch { /* cut */ }
-      this.#end(from);
-      this.#end(to);
-    };
-    await Promise.all([copy(client, server), copy(server, client)]);
-  }
-
-  #end(conn: Deno.Conn): void {
-    if (!this.#conns.delete(conn)) return;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  }
-
-  cut(): void {
-    for (const conn of [...this.#conns]) this.#end(conn);
-  }
-
-  async close(): Promise<void> {
-    this.#listener.close();
-    this.cut();
-    await this.#accepting;
-    await Promise.all(this.#pumps);
   }
 }
 
@@ -374,7 +312,7 @@ Deno.test("cli --help prints the flags and exits 0", async () => {
 for (const kind of ["tcp", "ws"] as const) {
   Deno.test(`cli over ${kind} reconnects after the connection drops and shows what it missed`, async () => {
     await withServer(async (server, cleanup) => {
-      const proxy = new Proxy(kind === "ws" ? server.httpAddr.port : server.tcpAddr!.port);
+      const proxy = new CuttingProxy(kind === "ws" ? server.httpAddr.port : server.tcpAddr!.port);
       cleanup.push(() => proxy.close());
       const tess = await RawTcpUser.login(server, "tess");
       cleanup.push(() => tess.close());
@@ -408,7 +346,7 @@ for (const kind of ["tcp", "ws"] as const) {
 
 Deno.test("cli shows a gap line when the server no longer has everything it missed", async () => {
   await withServer(async (server, cleanup) => {
-    const proxy = new Proxy(server.tcpAddr!.port);
+    const proxy = new CuttingProxy(server.tcpAddr!.port);
     cleanup.push(() => proxy.close());
     const tess = await RawTcpUser.login(server, "tess");
     cleanup.push(() => tess.close());

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "../server/mod.ts";
 import type { RelayOptions, RunningServer } from "../mod.ts";
+import { CuttingProxy } from "./_helpers.ts";
 import {
   type ClientEvent,
   type ClientEventOf,
@@ -19,86 +20,9 @@ const WAIT_MS = 10_000;
 /** Reconnects at once in tests; a real client waits longer. */
 const FAST = { initialDelayMs: 5, maxDelayMs: 20 };
 
-/**
- * A TCP proxy on a free port. `cut()` ends every connection through it at
- * once; while `refusing`, new connections are closed as soon as they come.
- */
-class Proxy {
-  readonly port: number;
-  refusing = false;
-  #listener: Deno.TcpListener;
-  #target: number;
-  #conns = new Set<Deno.Conn>();
-  #pumps = new Set<Promise<void>>();
-  #accepting: Promise<void>;
-
-  constructor(target: number) {
-    this.#target = target;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = this.#listener.addr.port;
-    this.#accepting = this.#accept();
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        if (this.refusing) {
-          conn.close();
-          continue;
-        }
-        const pump = this.#pump(conn);
-        this.#pumps.add(pump);
-        void pump.finally(() => this.#pumps.delete(pump));
-      }
-    } catch { /* closed */ }
-  }
-
-  async #pump(client: Deno.Conn): Promise<void> {
-    let server: Deno.Conn;
-    try {
-      server = await Deno.connect({ hostname: "127.0.0.1", port: this.#target });
-    } catch {
-      client.close();
-      return;
-    }
-    this.#conns.add(client);
-    this.#conns.add(server);
-    const copy = async (from: Deno.Conn, to: Deno.Conn) => {
-      const buffer = new Uint8Array(64 * 1024);
-      try {
-        for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
-          for (let offset = 0; offset < n;) offset += await to.write(buffer.subarray(offset, n));
-        }
-      } catch { /* cut */ }
-      this.#end(from);
-      this.#end(to);
-    };
-    await Promise.all([copy(client, server), copy(server, client)]);
-  }
-
-  #end(conn: Deno.Conn): void {
-    if (!this.#conns.delete(conn)) return;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  }
-
-  /** Ends every connection through the proxy, both sides, without a word. */
-  cut(): void {
-    for (const conn of [...this.#conns]) this.#end(conn);
-  }
-
-  async close(): Promise<void> {
-    this.#listener.close();
-    this.cut();
-    await this.#accepting;
-    await Promise.all(this.#pumps);
-  }
-}
-
 interface Setup {
   server: RunningServer;
-  proxy: Proxy;
+  proxy: CuttingProxy;
   /** URLs straight to the server. */
   direct: { ws: string; tcp: string };
   /** URLs through the proxy (to the same port kind as `kind`). */
@@ -117,7 +41,7 @@ async function withProxy(
     tcpPort: 0,
     relay: { rateMessageBurst: 500, rateMessagesPerSecond: 500, ...relay },
   });
-  const proxy = new Proxy(kind === "ws" ? server.httpAddr.port : server.tcpAddr!.port);
+  const proxy = new CuttingProxy(kind === "ws" ? server.httpAddr.port : server.tcpAddr!.port);
   const clients: CrosswireClient[] = [];
   try {
     await body({

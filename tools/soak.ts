@@ -100,6 +100,8 @@ for (let i = 0; i < stayerCount; i++) {
     seen.add(Number(match[1]));
   });
   client.on("error", (error) => countError(error.code));
+  // A drop now heals by itself (reconnect and resume); it still counts as unexpected.
+  client.on("reconnecting", () => stats.unexpectedCloses++);
   client.on("close", () => stats.unexpectedCloses++);
   stayers.push(stayer);
 }
