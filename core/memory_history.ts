@@ -10,7 +10,8 @@ import type { DirectEvent, MessageEvent, Position } from "./protocol.ts";
 type Kept = MessageEvent | DirectEvent;
 
 interface Entry {
-  readonly event: Kept;
+  /** Let go when the entry leaves its stream (the order list may still point at the entry). */
+  event: Kept | undefined;
   readonly offset: number;
   readonly ts: number;
   readonly bytes: number;
@@ -22,8 +23,9 @@ class Stream {
   offset = 0;
   bytes = 0;
   lastTs = 0;
-  // Kept entries are entries[head..]; the array is compacted as the head moves.
-  entries: Entry[] = [];
+  // Kept entries are entries[head..]; the slots before are emptied at once, and the
+  // array is compacted as the head moves.
+  entries: (Entry | undefined)[] = [];
   head = 0;
 
   constructor(epoch: string) {
@@ -38,10 +40,12 @@ class Stream {
     return this.entries.length - this.head;
   }
 
-  /** Drops the oldest kept entry; returns its bytes. */
+  /** Drops the oldest kept entry (and lets its message go at once); returns its bytes. */
   shift(): number {
-    const entry = this.entries[this.head++]!;
+    const entry = this.entries[this.head]!;
+    this.entries[this.head++] = undefined;
     entry.gone = true;
+    entry.event = undefined;
     this.bytes -= entry.bytes;
     if (this.head > 64 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
@@ -90,6 +94,11 @@ export class MemoryHistory {
     stream.lastTs = now;
     const limits = this.#limits;
     if (limits.size > 0) {
+      // A file that is a view into a larger buffer (a whole socket read) would keep all of it.
+      const data = event.data;
+      if (data !== undefined && data.byteLength !== data.buffer.byteLength) {
+        event.data = data.slice();
+      }
       const bytes = sizeOf(event);
       const entry: Entry = { event, offset, ts: now, bytes, gone: false };
       stream.entries.push(entry);
@@ -159,7 +168,7 @@ export class MemoryHistory {
   #latest(stream: Stream, count: number): Kept[] {
     const start = Math.max(stream.head, stream.entries.length - count);
     const events: Kept[] = [];
-    for (let i = start; i < stream.entries.length; i++) events.push(stream.entries[i]!.event);
+    for (let i = start; i < stream.entries.length; i++) events.push(stream.entries[i]!.event!);
     return events;
   }
 

@@ -15,6 +15,8 @@ export class Replays {
   #engine: Engine;
   #size: number;
   #budget: number;
+  // A kept message replayed to many is encoded once per wire format, while it is kept.
+  #encoded = new WeakMap<object, Outgoing>();
 
   /**
    * @param size How many messages each stream keeps (a replay never asks for more).
@@ -58,7 +60,12 @@ export class Replays {
         ...(reply.ref === undefined ? {} : { ref: reply.ref }),
       };
       if (quietIfEmpty && events.length === 0) return void session.replay(stream, [], undefined);
-      const replay = [header, ...events.map((event) => new Outgoing(event, true))];
+      const replay: (HistoryEvent | Outgoing)[] = [header];
+      for (const event of events) {
+        let outgoing = this.#encoded.get(event);
+        if (!outgoing) this.#encoded.set(event, outgoing = new Outgoing(event, true));
+        replay.push(outgoing);
+      }
       session.charge(session.replay(stream, replay, read.latest));
     };
     let read: MaybePromise<HistoryRead>;

@@ -21,9 +21,24 @@ import { bigFrames, bigFrames64 } from "./big_frames.ts";
 import { dmFlood, dmFloodTelnet } from "./dm_flood.ts";
 import { fdHttp, fdTcp } from "./fd_exhaustion.ts";
 import { forgedNotices } from "./forged_notices.ts";
+import {
+  historyFiles,
+  historyFilesOff,
+  historyRoomRefill,
+  historySmallFiles,
+  historySmallFilesApart,
+} from "./history_files.ts";
+import {
+  historyReplay,
+  historyReplayFew,
+  historyReplayStallers,
+  historyReplayWs,
+} from "./history_replay.ts";
 import { jsonKeys } from "./json_keys.ts";
 import { lookalikeNames } from "./lookalike_names.ts";
 import { overLimitFrame } from "./over_limit_frame.ts";
+import { resumeParking } from "./resume_parking.ts";
+import { resumeTokens } from "./resume_tokens.ts";
 import { roomFiles } from "./room_files.ts";
 import { roomLockout } from "./room_lockout.ts";
 import { roomsCost } from "./rooms_cost.ts";
@@ -50,6 +65,17 @@ const ATTACKS: readonly Attack[] = [
   stall,
   stallIdle,
   smaller,
+  historyFiles,
+  historyFilesOff,
+  historyRoomRefill,
+  historySmallFiles,
+  historySmallFilesApart,
+  historyReplay,
+  historyReplayWs,
+  historyReplayFew,
+  historyReplayStallers,
+  resumeParking,
+  resumeTokens,
 ];
 
 /** One attack's outcome. */
