@@ -613,14 +613,15 @@ export class CuttingProxy {
   readonly port: number;
   refusing = false;
   #listener: Deno.TcpListener;
-  #target: number;
+  /** Where new connections go (a test may move them to another server). */
+  target: number;
   #conns = new Set<Deno.Conn>();
   #pumps = new Set<Promise<void>>();
   #accepting: Promise<void>;
 
   /** Listens on a free loopback port and forwards to `target`. */
   constructor(target: number) {
-    this.#target = target;
+    this.target = target;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = this.#listener.addr.port;
     this.#accepting = this.#accept();
@@ -643,7 +644,7 @@ export class CuttingProxy {
   async #pump(client: Deno.Conn): Promise<void> {
     let server: Deno.Conn;
     try {
-      server = await Deno.connect({ hostname: "127.0.0.1", port: this.#target });
+      server = await Deno.connect({ hostname: "127.0.0.1", port: this.target });
     } catch {
       client.close();
       return;

@@ -17,7 +17,9 @@ import {
 } from "npm:playwright-core@1.65.1";
 import { type RunningServer, startServer } from "../server/mod.ts";
 import type { RelayOptions } from "../core/mod.ts";
-import { TcpLineClient } from "./_helpers.ts";
+import { CuttingProxy, TcpLineClient } from "./_helpers.ts";
+import { redisMissing, startRedis } from "./_redis.ts";
+import { spawnCli } from "./_server_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WAIT_MS = 10_000;
@@ -482,5 +484,60 @@ Deno.test({
       // The room kept its last five: they follow the marker, in order.
       assert.deepEqual(await shownLog(ann), ["[gap]", ...missed.slice(-5)]);
     });
+  },
+});
+
+Deno.test({
+  name: "chat page on a cluster: cut off from node A, it comes back on node B with every line, " +
+    "and a longer cut shows a gap",
+  ignore: (skip || redisMissing()) && Deno.env.get("CI") !== "true",
+  async fn() {
+    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    await using redis = await startRedis();
+    const prefix = `b${crypto.randomUUID().slice(0, 8)}:`;
+    const flags = ["--redis", redis.url, "--redis-prefix", prefix, "--history", "5"];
+    await using a = await spawnCli({ flags });
+    await using b = await spawnCli({ flags });
+    // The page reaches the cluster through one address, as behind a load balancer.
+    const proxy = new CuttingProxy(a.httpPort);
+    await using tess = await TcpLineClient.login(b.tcpPort, "tess");
+    const problems: string[] = [];
+    try {
+      await withChromium(async (context) => {
+        const ann = await context.newPage();
+        watch(ann, "ann", problems);
+        await login(ann, `http://127.0.0.1:${proxy.port}/`, "ann");
+        await tellAll(tess, ["one"]);
+        await message(ann, "tess", "one").waitFor();
+
+        // The network goes; node A is gone from the path; tess goes on talking.
+        proxy.refusing = true;
+        proxy.cut();
+        await ann.locator('#status[data-state="reconnecting"]').waitFor();
+        await tellAll(tess, ["two", "three"]);
+        proxy.target = b.httpPort;
+        proxy.refusing = false;
+        await ann.locator("#status-text", { hasText: "Reconnected — 2 missed messages recovered" })
+          .waitFor({ timeout: 40_000 });
+        assert.deepEqual(await shownLog(ann), ["one", "two", "three"]);
+
+        // A longer cut: more is said than the room keeps (5), and the page says so.
+        proxy.refusing = true;
+        proxy.cut();
+        await ann.locator('#status[data-state="reconnecting"]').waitFor();
+        await tellAll(tess, ["4", "5", "6", "7", "8", "9", "10"]);
+        proxy.refusing = false;
+        await message(ann, "tess", "10").waitFor({ timeout: 40_000 });
+        const shown = await shownLog(ann);
+        assert.deepEqual(shown.slice(0, 3), ["one", "two", "three"]);
+        assert.ok(shown.includes("[gap]"), `a gap is marked: ${shown}`);
+        assert.deepEqual(shown.slice(shown.indexOf("[gap]") + 1), ["6", "7", "8", "9", "10"]);
+        await say(ann, "still here");
+        await tess.expect("[lobby] ann: still here");
+        assert.deepEqual(problems, [], "no script errors, dialogs or CSP violations");
+      });
+    } finally {
+      await proxy.close();
+    }
   },
 });
