@@ -155,7 +155,14 @@ export class Relay {
       rooms: this.#rooms,
       users: this.#users,
     });
-    this.#replays = new Replays(engine, limits.historySize, limits.maxQueuedBytes / 2);
+    // A replay is at most what its asker may be charged at once (its byte burst), and
+    // never fills half its queue: a crowd of askers cannot make the server send in bulk.
+    const byteBurst = Math.max(limits.rateBytesPerSecond, limits.maxFrameBytes);
+    this.#replays = new Replays(
+      engine,
+      limits.historySize,
+      Math.min(limits.maxQueuedBytes / 2, byteBurst),
+    );
     this.#resumption = new Resumption({
       engine,
       users: this.#users,
@@ -175,7 +182,7 @@ export class Relay {
         messageBurst: limits.rateMessageBurst,
         bytesPerSecond: limits.rateBytesPerSecond,
         // One largest message must always fit.
-        byteBurst: Math.max(limits.rateBytesPerSecond, limits.maxFrameBytes),
+        byteBurst,
       },
       clock: this.#clock,
       now,

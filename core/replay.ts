@@ -2,6 +2,7 @@
 // as a `history` header and the messages, joined to the live messages with no
 // gap and no duplicate: live ones are held while the history is read.
 
+import { utf8Length } from "./_utf8.ts";
 import type { Engine, HistoryRead, MaybePromise } from "./engine.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { HistoryEvent, Position } from "./protocol.ts";
@@ -92,7 +93,8 @@ export class Replays {
     let bytes = 0;
     while (start > 0) {
       const event = events[start - 1]!;
-      bytes += 256 + (event.data?.length ?? 0) * 4 / 3 + (event.text?.length ?? 0) * 3;
+      const text = event.text === undefined ? 0 : utf8Length(event.text);
+      bytes += 200 + (event.data?.length ?? 0) * 4 / 3 + text;
       if (bytes > room) break;
       start--;
     }

@@ -18,9 +18,13 @@
 // - #compactOrder(): without the rebuild that filters gone entries, the order
 //   list keeps every one of the 100k appended events alive (about 200 MB of
 //   text here), which the heap check sees; a rebuild on every append instead
-//   (quadratic) is caught by the time bound.
+//   (quadratic) is caught by the time bound;
+// - append(): keeping a file that is a view into a larger buffer as it is, or
+//   "copying" it with slice() (for a Node Buffer, as npm ws delivers, another
+//   view of the whole read), fails "a file that is a view of a larger read".
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { HistoryLimits } from "../../core/engine.ts";
 import { MemoryHistory } from "../../core/memory_history.ts";
 import type { DirectEvent, MessageEvent, Position } from "../../core/protocol.ts";
@@ -183,6 +187,37 @@ Deno.test("MemoryHistory: counts a file's bytes, not only text", () => {
   assert.equal(kept.bytes, 2 * 128 + 1400);
   kept.append("r:a", file(200));
   assert.deepEqual(kept.read("r:a", undefined, 100).events.map((e) => e.offset), [2, 3]);
+});
+
+Deno.test("MemoryHistory: a file that is a view of a larger read is kept as its own bytes alone", () => {
+  // npm ws hands over a Node Buffer that is a view into the whole socket read
+  // (here 64 KiB, e.g. the file's frame and a big text frame in one read); a
+  // Buffer's slice() is another view, so only a real copy lets the read go.
+  const { kept } = history();
+  const file = (data: Uint8Array): MessageEvent => ({
+    type: "message",
+    id: `f${++ids}`,
+    ts: 0,
+    room: "r:a",
+    from: "bob",
+    file: { name: "a.bin", type: "application/octet-stream", size: data.length },
+    data,
+  });
+  const newest = () => kept.read("r:a", undefined, 1).events[0]!.data!;
+  const read = new ArrayBuffer(64 * 1024);
+  new Uint8Array(read).fill(7, 100, 116);
+  for (const data of [Buffer.from(read, 100, 16), new Uint8Array(read, 100, 16)]) {
+    const kind = data.constructor.name;
+    kept.append("r:a", file(data));
+    assert.equal(newest().byteLength, 16, kind);
+    assert.equal(newest().buffer.byteLength, 16, `${kind}: the kept file holds the whole read`);
+    assert.deepEqual([...newest()], new Array(16).fill(7), kind);
+  }
+  assert.equal(kept.bytes, 2 * (128 + 16));
+  // A file that is its whole buffer is kept as it is, not copied.
+  const whole = new Uint8Array(16);
+  kept.append("r:a", file(whole));
+  assert.equal(newest(), whole);
 });
 
 Deno.test("MemoryHistory: total bytes: the oldest anywhere goes first", () => {
