@@ -39,28 +39,6 @@ import { Sender } from "./_sender.ts";
 import { requestJoin, requestReplay, roomKey } from "./_replays.ts";
 import { type Chat, type ReplayResult, Streams } from "./_streams.ts";
 
-export type {
-  ClientEvent,
-  ClientEventOf,
-  ClientEventType,
-  ConnectionCloseEvent,
-  GapEvent,
-  ReconnectingEvent,
-  Recovery,
-  ResumedEvent,
-} from "./events.ts";
-export type {
-  ConnectOptions,
-  FileOptions,
-  FileTarget,
-  HistoryOptions,
-  HistoryResult,
-  JoinOptions,
-  ReconnectOptions,
-  SavedSession,
-  TextOptions,
-} from "./options.ts";
-
 const DEFAULT_LIMITS: AnnouncedLimits = {
   maxLineBytes: 8192,
   maxFrameBytes: Math.ceil(1024 * 1024 / 3) * 4 + 4096,

@@ -248,3 +248,25 @@ export function slowEngine(): SlowEngine {
     },
   };
 }
+
+/** Takes (and drops) whatever each client has queued. */
+export function drain(...clients: FakeClient[]): void {
+  for (const client of clients) client.take();
+}
+
+/** The one error among `events`; fails when there is not exactly one. */
+export function errorOf(events: Received[]): Received {
+  const errors = ofType(events, "error");
+  assert.equal(errors.length, 1, `expected one error in ${JSON.stringify(events)}`);
+  return errors[0]!;
+}
+
+/** The texts of the `message` and `direct` events, in order. */
+export function said(events: Received[]): unknown[] {
+  return events.filter((e) => e.type === "message" || e.type === "direct").map((e) => e.text);
+}
+
+/** The position a message event carries. */
+export function at(event: Received | undefined): { offset: number; epoch: string } {
+  return { offset: event!.offset as number, epoch: event!.epoch as string };
+}

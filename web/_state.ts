@@ -10,7 +10,7 @@ import type {
   GapEvent,
   ReconnectingEvent,
   ResumedEvent,
-} from "../client/client.ts";
+} from "../client/events.ts";
 import type {
   DirectEvent,
   FileInfo,

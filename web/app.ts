@@ -5,7 +5,8 @@
 // (web/_render.ts). Everything other people send is put on the page with
 // textContent or as attribute values, never parsed as HTML.
 
-import { connect, type CrosswireClient, type SavedSession } from "../client/client.ts";
+import { connect, type CrosswireClient } from "../client/client.ts";
+import type { SavedSession } from "../client/options.ts";
 import { CrosswireClientError } from "../client/errors.ts";
 import { HELP, parseLine } from "./_commands.ts";
 import { document, type DragEventLike, type KeyEvent, type PasteEvent } from "./_dom.ts";

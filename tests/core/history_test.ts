@@ -27,12 +27,16 @@ import type { Engine } from "../../core/engine.ts";
 import { encodeBinaryFrame, LOBBY, Relay, type RelayOptions } from "../../core/mod.ts";
 import {
   assertFields,
+  at,
+  drain,
+  errorOf,
   FakeClient,
   fakeClock,
   jsonLineUser,
   jsonUser,
   ofType,
   type Received,
+  said,
   type SlowEngine,
   slowEngine,
   textUser,
@@ -40,26 +44,6 @@ import {
 
 /** 2023-11-14T22:13:20Z: replayed text lines show 22:13. */
 const START = 1_700_000_000_000;
-
-function drain(...clients: FakeClient[]): void {
-  for (const client of clients) client.take();
-}
-
-function errorOf(events: Received[]): Received {
-  const errors = ofType(events, "error");
-  assert.equal(errors.length, 1, `expected one error in ${JSON.stringify(events)}`);
-  return errors[0]!;
-}
-
-/** `message` texts in order. */
-const said = (events: Received[]) =>
-  events.filter((e) => e.type === "message" || e.type === "direct").map((e) => e.text);
-
-/** The position a message event carries. */
-const at = (event: Received | undefined) => ({
-  offset: event!.offset as number,
-  epoch: event!.epoch as string,
-});
 
 function relayWith(options: RelayOptions = {}) {
   const clock = fakeClock(START);

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { CloseCode, encodeBinaryFrame, LOBBY, Relay } from "../../core/mod.ts";
 import {
   assertFields,
+  drain,
+  errorOf,
   FakeClient,
   fakeClock,
   jsonLineUser,
@@ -12,17 +14,6 @@ import {
 } from "../_fakes.ts";
 
 const encoder = new TextEncoder();
-
-function errorOf(events: Received[]): Received {
-  const errors = ofType(events, "error");
-  assert.equal(errors.length, 1, `expected one error in ${JSON.stringify(events)}`);
-  return errors[0]!;
-}
-
-/** Drops whatever is queued for each client, so a test sees only what follows. */
-function drain(...clients: FakeClient[]): void {
-  for (const client of clients) client.take();
-}
 
 function fileFrame(header: Record<string, unknown>, payload: Uint8Array): Uint8Array {
   return encodeBinaryFrame(header, payload);

@@ -34,34 +34,20 @@ import type { Engine, StreamName } from "../../core/engine.ts";
 import { LOBBY, nameKey, type Port, Relay, type RelayOptions } from "../../core/mod.ts";
 import {
   assertFields,
+  at,
+  drain,
+  errorOf,
   FakeClient,
   fakeClock,
   ofType,
   type Received,
+  said,
   type SlowEngine,
   slowEngine,
   textUser,
 } from "../_fakes.ts";
 
 const WINDOW = 60_000;
-
-function drain(...clients: FakeClient[]): void {
-  for (const client of clients) client.take();
-}
-
-function errorOf(events: Received[]): Received {
-  const errors = ofType(events, "error");
-  assert.equal(errors.length, 1, `expected one error in ${JSON.stringify(events)}`);
-  return errors[0]!;
-}
-
-const said = (events: Received[]) =>
-  events.filter((e) => e.type === "message" || e.type === "direct").map((e) => e.text);
-
-const at = (event: Received | undefined) => ({
-  offset: event!.offset as number,
-  epoch: event!.epoch as string,
-});
 
 /** Lets the microtasks queued by a sweep (a parked session ending) run. */
 async function settle(): Promise<void> {
