@@ -95,9 +95,11 @@ export class MemoryHistory {
     const limits = this.#limits;
     if (limits.size > 0) {
       // A file that is a view into a larger buffer (a whole socket read) would keep all of it.
+      // Copied with the constructor: a Node Buffer (what npm ws delivers) is a Uint8Array
+      // whose slice() is another view of the same memory, not a copy.
       const data = event.data;
       if (data !== undefined && data.byteLength !== data.buffer.byteLength) {
-        event.data = data.slice();
+        event.data = new Uint8Array(data);
       }
       const bytes = sizeOf(event);
       const entry: Entry = { event, offset, ts: now, bytes, gone: false };

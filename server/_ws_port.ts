@@ -101,7 +101,13 @@ export function websocketPort(ws: WSContext, onBroken: () => void): Port & { dis
 }
 
 export function messageBytes(data: unknown): Uint8Array | undefined {
-  if (data instanceof Uint8Array) return data;
+  // A Node Buffer (what npm ws delivers) is a Uint8Array whose slice() is a view, not a
+  // copy: the core gets a plain view of the same bytes, so no Buffer behaviour reaches it.
+  if (data instanceof Uint8Array) {
+    return data.constructor === Uint8Array
+      ? data
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
