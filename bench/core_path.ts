@@ -46,10 +46,18 @@ const LIFTED = {
   maxPendingPerAddress: 1e6,
   roomBytesPerSecond: 1e12,
   maxAnnouncedRoomSize: 1e6,
+  // HISTORY=0 turns the room history off (checkouts older than history ignore it).
+  ...(Deno.env.get("HISTORY") === undefined
+    ? {}
+    : { historySize: Number(Deno.env.get("HISTORY")) }),
 };
 
 /** Deliveries per second for one run. */
-async function run(root: string, members: number, framing: "lines" | "frames"): Promise<number> {
+async function run(
+  root: string,
+  members: number,
+  framing: "lines" | "frames",
+): Promise<number> {
   const { Relay } = await import(new URL("core/mod.ts", root).href);
   const relay = new Relay(LIFTED);
   const port: Port = { framing, wake: () => {}, close: () => {} };
@@ -57,21 +65,27 @@ async function run(root: string, members: number, framing: "lines" | "frames"): 
   const encoder = new TextEncoder();
   for (let i = 0; i < members; i++) {
     const session: SessionLike = relay.connect(port);
-    if (framing === "frames") session.receiveText(JSON.stringify({ type: "login", name: `u${i}` }));
-    else session.feed(encoder.encode(`u${i}\n`));
+    if (framing === "frames") {
+      session.receiveText(JSON.stringify({ type: "login", name: `u${i}` }));
+    } else session.feed(encoder.encode(`u${i}\n`));
     sessions.push(session);
   }
   const publisher = sessions[0]!;
   const text = "x".repeat(56);
   const say = framing === "frames"
-    ? () => publisher.receiveText(JSON.stringify({ type: "publish", room: "lobby", text }))
+    ? () =>
+      publisher.receiveText(
+        JSON.stringify({ type: "publish", room: "lobby", text }),
+      )
     : () => publisher.feed(encoder.encode(text + "\n"));
   const messages = Math.round(Number(flags.deliveries) / members);
   for (const session of sessions) session.outbound.take();
   const started = performance.now();
   for (let i = 0; i < messages; i++) {
     say();
-    if (i % 64 === 63) { for (const session of sessions) session.outbound.take(); }
+    if (i % 64 === 63) {
+      for (const session of sessions) session.outbound.take();
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   return (messages * (members - 1)) / seconds;
@@ -79,12 +93,20 @@ async function run(root: string, members: number, framing: "lines" | "frames"): 
 
 // One run per process, so neither checkout warms the JIT or the heap for the other.
 if (flags.one !== undefined) {
-  const [root, members, framing] = JSON.parse(flags.one) as [string, number, "lines" | "frames"];
+  const [root, members, framing] = JSON.parse(flags.one) as [
+    string,
+    number,
+    "lines" | "frames",
+  ];
   console.log(await run(root, members, framing));
   Deno.exit(0);
 }
 
-async function fresh(root: string, members: number, framing: string): Promise<number> {
+async function fresh(
+  root: string,
+  members: number,
+  framing: string,
+): Promise<number> {
   const { stdout, success } = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -102,23 +124,30 @@ async function fresh(root: string, members: number, framing: string): Promise<nu
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-console.log("| checkout | members | framing | deliveries/s (median of runs) | spread |");
+console.log(
+  "| checkout | members | framing | deliveries/s (median of runs) | spread |",
+);
 console.log("| --- | --- | --- | --- | --- |");
 for (const members of [100, 1000]) {
   for (const framing of ["frames", "lines"] as const) {
-    const rates = new Map<string, number[]>(flags.repo.map((repo) => [repo, []]));
+    const rates = new Map<string, number[]>(
+      flags.repo.map((repo) => [repo, []]),
+    );
     for (let r = 0; r < Number(flags.runs); r++) {
       for (const repo of flags.repo) {
-        const root = new URL(repo.endsWith("/") ? repo : repo + "/", `file://${Deno.cwd()}/`).href;
+        const root = new URL(
+          repo.endsWith("/") ? repo : repo + "/",
+          `file://${Deno.cwd()}/`,
+        ).href;
         rates.get(repo)!.push(await fresh(root, members, framing));
       }
     }
     for (const [repo, list] of rates) {
       list.sort((a, b) => a - b);
       console.log(
-        `| ${repo} | ${members} | ${framing} | ${fmt(list[Math.floor(list.length / 2)]!)} | ${
-          fmt(list[0]!)
-        }-${fmt(list.at(-1)!)} |`,
+        `| ${repo} | ${members} | ${framing} | ${
+          fmt(list[Math.floor(list.length / 2)]!)
+        } | ${fmt(list[0]!)}-${fmt(list.at(-1)!)} |`,
       );
     }
   }
