@@ -144,10 +144,10 @@ for (const members of [100, 1000]) {
     }
     for (const [repo, list] of rates) {
       list.sort((a, b) => a - b);
+      const median = fmt(list[Math.floor(list.length / 2)]!);
+      const spread = `${fmt(list[0]!)}-${fmt(list.at(-1)!)}`;
       console.log(
-        `| ${repo} | ${members} | ${framing} | ${
-          fmt(list[Math.floor(list.length / 2)]!)
-        } | ${fmt(list[0]!)}-${fmt(list.at(-1)!)} |`,
+        `| ${repo} | ${members} | ${framing} | ${median} | ${spread} |`,
       );
     }
   }

@@ -16,7 +16,7 @@ import type {
   WelcomeEvent,
 } from "../core/protocol.ts";
 import { CrosswireClientError } from "./errors.ts";
-import type { ClientEventOf, ClientEventType, ConnectionCloseEvent, GapEvent } from "./events.ts";
+import type { ClientEventOf, ClientEventType, ConnectionCloseEvent } from "./events.ts";
 import type {
   ConnectOptions,
   FileOptions,
@@ -29,33 +29,14 @@ import type {
 } from "./options.ts";
 import type { Transport } from "./transport.ts";
 import { toBase64 } from "./_base64.ts";
-import { parseBinary, parseText, refOf } from "./_decode.ts";
+import { Connection } from "./_connection.ts";
 import { Emitter } from "./_emitter.ts";
-import { Keepalive } from "./_keepalive.ts";
+import { Inbound } from "./_inbound.ts";
 import { openerFor } from "./_open.ts";
-import { type Backoff, backoffFor, delayFor, shouldReconnect } from "./_reconnect_policy.ts";
-import { restore, type RestoreHost, type SessionState } from "./_restore.ts";
+import type { SessionState } from "./_restore.ts";
 import { Sender } from "./_sender.ts";
 import { requestJoin, requestReplay, roomKey } from "./_replays.ts";
-import { type Chat, type ReplayResult, Streams } from "./_streams.ts";
-
-const DEFAULT_LIMITS: AnnouncedLimits = {
-  maxLineBytes: 8192,
-  maxFrameBytes: Math.ceil(1024 * 1024 / 3) * 4 + 4096,
-  maxTextBytes: 8192,
-  maxFileBytes: 1024 * 1024,
-  idleTimeoutMs: 300_000,
-};
-/** Messages one resync asks for: as many as a replay may bring. */
-const REPLAY_LIMIT = 100;
-// Failures of a reconnect attempt that another attempt may not meet.
-const TRANSIENT = new Set(["timeout", "internal_error", "server_busy", "rate_limited"]);
-
-/**
- * Where the client is: logging in for the first time, logged in, waiting to
- * reconnect, getting its session back on a new connection, or closed.
- */
-type Phase = "handshake" | "open" | "waiting" | "restoring" | "closed";
+import { type ReplayResult, Streams } from "./_streams.ts";
 
 // Readiness of each client, and the way connect() lets it reconnect, kept out
 // of the public surface.
@@ -142,7 +123,7 @@ export async function connect(
  */
 export class CrosswireClient {
   static {
-    allowReconnect = (client, open) => void (client.#open = open);
+    allowReconnect = (client, open) => client.#connection.reconnectWith(open);
   }
 
   /**
@@ -152,33 +133,12 @@ export class CrosswireClient {
    */
   readonly closed: Promise<ConnectionCloseEvent>;
   #options: ConnectOptions;
-  #backoff: Backoff | undefined;
-  #open: (() => Promise<Transport>) | undefined;
-  #transport: Transport | undefined;
-  /** Counts connections; what an older one still delivers is ignored. */
-  #connection = 0;
-  #phase: Phase = "handshake";
-  /** Logged in on the current connection. */
-  #loggedIn = false;
-  #binaryFrames: boolean;
-  #emitter: Emitter;
-  #sender: Sender;
-  #keepalive = new Keepalive();
-  #streams: Streams;
-  #handshakeRef: string | undefined;
-  #limits: AnnouncedLimits = DEFAULT_LIMITS;
-  #welcome: WelcomeEvent | undefined;
   #state: SessionState;
-  #echo: boolean;
-  /** close() was called, or the user typed /quit: a close now is final. */
-  #leaving = false;
-  /** The code of an error without ref, when it is the last thing the server sent. */
-  #lastError: string | undefined;
-  #attempt = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #drop = { code: 1006, reason: "" };
-  #sawHello = false;
-  #resolveClosed!: (event: ConnectionCloseEvent) => void;
+  #emitter: Emitter;
+  #streams: Streams;
+  #sender: Sender;
+  #inbound: Inbound;
+  #connection: Connection;
 
   /**
    * Wraps an open transport and logs in. Prefer {@link connect}, which also
@@ -190,38 +150,56 @@ export class CrosswireClient {
    */
   constructor(transport: Transport, options: ConnectOptions) {
     this.#options = options;
-    this.#backoff = backoffFor(options.reconnect);
-    this.#binaryFrames = transport.binaryFrames;
-    this.#emitter = new Emitter((error) => this.#report(error));
-    this.#streams = new Streams({
-      deliver: (event, raw) => this.#deliver(event, raw),
-      resync: (room, since) => this.#resync(room, since),
-    });
-    this.#sender = new Sender({
-      current: () => ({ transport: this.#transport, connection: this.#connection }),
-      state: () => this.#phase === "open" || this.#phase === "closed" ? this.#phase : "away",
-      mayReconnect: () => this.#mayReconnect && !this.#leaving,
-      maxFrameBytes: () => this.#limits.maxFrameBytes,
-      touched: () => this.#emitter.release(),
-    }, this.#requestTimeoutMs);
     const saved = options.resume;
-    this.#state = {
+    const state: SessionState = {
       name: saved?.name ?? options.name,
       reclaim: saved?.reclaim ?? options.reclaim ?? "",
       token: typeof saved?.token === "string" ? saved.token : "",
       rooms: [],
     };
-    this.#echo = options.echo ?? false;
+    this.#state = state;
+    const emitter = this.#emitter = new Emitter((error) => this.#report(error));
+    const streams = this.#streams = new Streams({
+      deliver: (event, raw) => this.#inbound.deliver(event, raw),
+      resync: (room, since) => this.#inbound.resync(room, since),
+    });
+    const sender = this.#sender = new Sender({
+      current: () => ({ transport: this.#connection.transport, connection: this.#connection.id }),
+      state: () => {
+        const phase = this.#connection.phase;
+        return phase === "open" || phase === "closed" ? phase : "away";
+      },
+      mayReconnect: () => this.#connection.mayReconnect,
+      maxFrameBytes: () => this.#inbound.limits.maxFrameBytes,
+      touched: () => emitter.release(),
+    }, options.requestTimeoutMs ?? 30_000);
+    const inbound = this.#inbound = new Inbound({
+      state,
+      streams,
+      sender,
+      emitter,
+      open: () => this.#connection.phase === "open",
+      awaitingWelcome: () => this.#connection.awaitingWelcome,
+    }, options.echo ?? false);
+    this.#connection = new Connection({
+      state,
+      streams,
+      sender,
+      emitter,
+      inbound,
+      leave: (room) => this.#leave(room, true),
+      report: (error) => this.#report(error),
+    }, options);
     if (saved) {
       for (const [room, position] of Object.entries(saved.rooms ?? {})) {
-        if (!isPosition(position) || this.#state.rooms.includes(room)) continue;
-        this.#state.rooms.push(room);
-        this.#streams.set(room, position);
+        if (!isPosition(position) || state.rooms.includes(room)) continue;
+        state.rooms.push(room);
+        streams.set(room, position);
       }
-      if (isPosition(saved.direct)) this.#streams.set(undefined, saved.direct);
+      if (isPosition(saved.direct)) streams.set(undefined, saved.direct);
     }
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    const handshake = this.#connected(transport, true);
+    this.closed = this.#connection.closed;
+    const handshake = this.#connection.start(transport);
     handshake.catch(() => {}); // connect() reports it; never an unhandled rejection
     handshakes.set(this, handshake);
   }
@@ -233,28 +211,29 @@ export class CrosswireClient {
 
   /** The session id from the last `welcome`. */
   get session(): string {
-    return this.#welcome?.session ?? "";
+    return this.#connection.welcome?.session ?? "";
   }
 
   /** The limits the server announced in `hello`. */
   get limits(): AnnouncedLimits {
-    return this.#limits;
+    return this.#inbound.limits;
   }
 
   /** The server's last `welcome` event (after a reconnect, the new one). */
   get welcome(): WelcomeEvent {
-    if (!this.#welcome) throw new CrosswireClientError("not_logged_in", "not logged in yet");
-    return this.#welcome;
+    const welcome = this.#connection.welcome;
+    if (!welcome) throw new CrosswireClientError("not_logged_in", "not logged in yet");
+    return welcome;
   }
 
   /** True once the client has ended for good. */
   get isClosed(): boolean {
-    return this.#phase === "closed";
+    return this.#connection.phase === "closed";
   }
 
   /** True while logged in on a live connection (false while reconnecting). */
   get connected(): boolean {
-    return this.#phase === "open";
+    return this.#connection.phase === "open";
   }
 
   /**
@@ -357,7 +336,7 @@ export class CrosswireClient {
    * ```
    */
   sendFile(target: FileTarget, bytes: Uint8Array, file: FileOptions): void {
-    const max = this.#limits.maxFileBytes;
+    const max = this.#inbound.limits.maxFileBytes;
     if (bytes.length > max) {
       throw new CrosswireClientError(
         "too_large",
@@ -365,7 +344,7 @@ export class CrosswireClient {
       );
     }
     const info = { name: file.name, type: file.type ?? "application/octet-stream" };
-    if (this.#binaryFrames) {
+    if (this.#connection.binaryFrames) {
       return this.#sender.send(encodeBinaryFrame({ ...target, file: info }, bytes));
     }
     const type = "room" in target ? "publish" : "direct";
@@ -383,14 +362,14 @@ export class CrosswireClient {
    * ```
    */
   input(line: string): void {
-    if (/^\/(?:quit|exit)(?:\s|$)/i.test(line)) this.#leaving = true;
+    if (/^\/(?:quit|exit)(?:\s|$)/i.test(line)) this.#connection.leaving();
     this.#sender.submit({ type: "input", line });
     const echo = /^\/echo(?:\s+(\S+))?\s*$/i.exec(line);
     if (!echo) return;
     const setting = (echo[1] ?? "on").toLowerCase();
-    if (setting === "on") this.#echo = true;
+    if (setting === "on") this.#inbound.echo = true;
     if (setting !== "off") return;
-    this.#echo = false;
+    this.#inbound.echo = false;
     // The relay keeps echoing, so the client sees every offset: it only hides them.
     // Its notice is the client's business; after the line, in order, even when offline.
     const ref = this.#sender.newRef();
@@ -532,7 +511,9 @@ export class CrosswireClient {
    * ```
    */
   saved(): SavedSession {
-    if (!this.#welcome) throw new CrosswireClientError("not_logged_in", "not logged in yet");
+    if (!this.#connection.welcome) {
+      throw new CrosswireClientError("not_logged_in", "not logged in yet");
+    }
     const rooms: Record<string, Position> = Object.fromEntries(
       this.#state.rooms.flatMap((room) => {
         const position = this.#streams.position(room);
@@ -564,308 +545,11 @@ export class CrosswireClient {
    * ```
    */
   async close(): Promise<void> {
-    if (this.#phase !== "closed") {
-      this.#leaving = true;
-      const transport = this.#transport;
-      if (transport) {
-        try {
-          if (this.#loggedIn) transport.send(JSON.stringify({ type: "quit" }));
-        } catch { /* the connection is already going */ }
-        transport.close();
-      } else this.#finish(1000, "closed by the client");
-    }
+    this.#connection.close();
     await this.closed;
   }
 
-  // ------------------------------------------------------------ connection
-
-  get #requestTimeoutMs(): number {
-    return this.#options.requestTimeoutMs ?? 30_000;
-  }
-
-  // Logs in (or gets the session back) on a new connection, then lets
-  // everything through that waited for it.
-  async #connected(transport: Transport, first: boolean): Promise<void> {
-    const connection = this.#attach(transport);
-    try {
-      const restoring = !first || this.#options.resume !== undefined;
-      const resumed = await restore(this.#restorer(first), connection, restoring);
-      this.#check(connection);
-      this.#phase = "open";
-      this.#attempt = 0;
-      if (resumed) this.#emitter.emit(resumed);
-      this.#streams.unpause();
-      this.#sender.flush();
-      for (const room of this.#state.rooms) this.#probe(room);
-      if (first) this.#emitter.ready();
-    } catch (error) {
-      if (first) {
-        if (this.#phase !== "closed") this.#transport?.close();
-        await this.closed;
-        throw error;
-      }
-      if (connection !== this.#connection || this.#phase === "closed") return; // handled already
-      const code = error instanceof CrosswireClientError ? error.code : "internal_error";
-      const message = (error as Error).message;
-      if (TRANSIENT.has(code)) return this.#abandon(connection, 4000, message);
-      this.#giveUp(`could not log in again: ${message}`);
-    }
-  }
-
-  #attach(transport: Transport): number {
-    const connection = ++this.#connection;
-    this.#transport = transport;
-    this.#binaryFrames = transport.binaryFrames;
-    this.#loggedIn = false;
-    this.#lastError = undefined;
-    const current = () => connection === this.#connection;
-    transport.start({
-      text: (data) => this.#guard(() => current() && this.#receive(parseText(data))),
-      binary: (data) => this.#guard(() => current() && this.#receive(parseBinary(data))),
-      closed: (code, reason) => this.#guard(() => this.#dropped(connection, code, reason)),
-    });
-    return connection;
-  }
-
-  #restorer(first: boolean): RestoreHost {
-    return {
-      state: this.#state,
-      streams: this.#streams,
-      requestTimeoutMs: this.#requestTimeoutMs,
-      newRef: () => this.#sender.newRef(),
-      handshake: (ref, message) => this.#handshake(first, ref, message),
-      join: (room, options) => this.#join(room, options, true),
-      leave: (room) => this.#leave(room, true),
-      recover: (room, since) =>
-        requestReplay(
-          { sender: this.#sender, streams: this.#streams },
-          { type: "history", room, since, limit: REPLAY_LIMIT },
-          room,
-          { kind: "recover", since },
-          true,
-        ),
-      gap: (event) => void this.#deliver(event, false),
-      check: (connection) => this.#check(connection),
-    };
-  }
-
-  // Sends `login` or `resume` and waits for `welcome`. A reconnect's welcome
-  // is the client's business (listeners get `resumed`); the first one is
-  // delivered, as always.
-  #handshake(first: boolean, ref: string, message: Record<string, unknown>): Promise<WelcomeEvent> {
-    this.#handshakeRef = ref;
-    const reply = this.#sender.request<WelcomeEvent>(ref, message, {
-      accept: (event) => {
-        if (event.type !== "welcome") return undefined;
-        this.#welcomed(event);
-        return event;
-      },
-      quiet: (event) => !first || event.type === "error",
-    });
-    return reply.finally(() => {
-      if (this.#handshakeRef === ref) this.#handshakeRef = undefined;
-    });
-  }
-
-  #welcomed(welcome: WelcomeEvent): void {
-    const state = this.#state;
-    this.#welcome = welcome;
-    this.#loggedIn = true;
-    state.name = welcome.name;
-    state.reclaim = welcome.reclaim;
-    state.token = welcome.resume ?? "";
-    const server = welcome.rooms;
-    state.rooms = [
-      ...state.rooms.filter((room) => server.includes(room)),
-      ...server.filter((room) => !state.rooms.includes(room)),
-    ];
-    const idle = this.#limits.idleTimeoutMs;
-    const every = this.#options.keepaliveMs ?? (idle > 0 ? Math.min(30_000, idle / 3) : 30_000);
-    const connection = this.#connection;
-    this.#keepalive.start(
-      every,
-      () =>
-        this.#sender.request(this.#sender.newRef(), { type: "ping" }, {
-          accept: (event) => event.type === "pong" || undefined,
-          quiet: () => true,
-        }),
-      () => this.#abandon(connection, 4000, "server not responding"),
-    );
-  }
-
-  #check(connection: number): void {
-    if (connection !== this.#connection || this.#phase === "closed") {
-      throw new CrosswireClientError("connection_lost", "the connection dropped meanwhile");
-    }
-  }
-
-  // The connection `connection` ended: reconnect, or end for good.
-  #dropped(connection: number, code: number, reason: string): void {
-    if (connection !== this.#connection || this.#phase === "closed") return;
-    this.#connection++; // whatever the old transport still delivers is ignored
-    this.#transport = undefined;
-    this.#loggedIn = false;
-    this.#keepalive.stop();
-    this.#streams.disconnected();
-    if (
-      this.#phase === "handshake" || this.#leaving || !this.#mayReconnect ||
-      !shouldReconnect(code, this.#lastError)
-    ) {
-      return this.#finish(code, reason);
-    }
-    const why = `${code}${reason ? `: ${reason}` : ""}`;
-    this.#sender.dropped(
-      connection,
-      new CrosswireClientError(
-        "connection_lost",
-        `the connection dropped (${why}) before the reply came; the client is reconnecting`,
-      ),
-    );
-    this.#drop = { code, reason };
-    this.#schedule();
-  }
-
-  get #mayReconnect(): boolean {
-    return this.#backoff !== undefined && this.#open !== undefined;
-  }
-
-  // Drops a connection that is up but no use (a dead server, no welcome).
-  #abandon(connection: number, code: number, reason: string): void {
-    const transport = this.#transport;
-    this.#dropped(connection, code, reason);
-    transport?.close();
-  }
-
-  #giveUp(reason: string): void {
-    const transport = this.#transport;
-    this.#finish(this.#drop.code, reason);
-    transport?.close();
-  }
-
-  #schedule(): void {
-    const backoff = this.#backoff!;
-    this.#attempt++;
-    if (this.#attempt > backoff.maxAttempts) {
-      return this.#finish(this.#drop.code, this.#drop.reason);
-    }
-    const delayMs = delayFor(this.#attempt, backoff);
-    this.#phase = "waiting";
-    this.#retryTimer = setTimeout(() => void this.#retry(), delayMs);
-    this.#emitter.emit({ type: "reconnecting", attempt: this.#attempt, delayMs, ...this.#drop });
-  }
-
-  async #retry(): Promise<void> {
-    this.#retryTimer = undefined;
-    if (this.#phase !== "waiting") return;
-    this.#phase = "restoring";
-    let transport: Transport;
-    try {
-      transport = await this.#open!();
-    } catch (error) {
-      if (this.#phase !== "restoring") return;
-      this.#drop = { code: 1006, reason: (error as Error).message };
-      return this.#schedule();
-    }
-    if (this.#phase !== "restoring") return transport.close(); // closed meanwhile
-    await this.#connected(transport, false);
-  }
-
-  #finish(code: number, reason: string): void {
-    if (this.#phase === "closed") return;
-    const handshake = this.#phase === "handshake";
-    this.#phase = "closed";
-    clearTimeout(this.#retryTimer);
-    this.#keepalive.stop();
-    this.#streams.disconnected();
-    this.#sender.close(
-      new CrosswireClientError(
-        "connection_closed",
-        `the connection closed (${code}${reason ? `: ${reason}` : ""})`,
-      ),
-    );
-    const event: ConnectionCloseEvent = { type: "close", code, reason };
-    if (handshake) this.#emitter.discard();
-    else this.#emitter.release();
-    this.#emitter.emit(event);
-    this.#resolveClosed(event);
-  }
-
-  // ------------------------------------------------------------ receiving
-
-  #receive(event: ServerEvent | undefined): void {
-    if (!event) return;
-    if (event.type === "hello") {
-      this.#limits = { ...DEFAULT_LIMITS, ...event.limits };
-      // The relay greets on connect and answers our batching hello: show one, once.
-      if (this.#sawHello) return;
-      this.#sawHello = true;
-    }
-    const ref = refOf(event);
-    this.#lastError = event.type === "error" && ref === undefined ? event.code : undefined;
-    if (event.type === "message" || event.type === "direct") return this.#streams.message(event);
-    if (event.type === "history" && this.#streams.header(event)) return;
-    this.#track(event);
-    const hidden = this.#sender.received(event);
-    // An error without a ref before welcome still ends the login.
-    if (
-      event.type === "error" && ref === undefined && !this.#loggedIn &&
-      this.#handshakeRef !== undefined
-    ) {
-      this.#sender.settle(this.#handshakeRef, new CrosswireClientError(event.code, event.message));
-    }
-    if (!hidden) this.#emitter.emit(event);
-  }
-
-  // Keeps the name and the list of rooms up to date.
-  #track(event: ServerEvent): void {
-    const state = this.#state;
-    if (event.type === "renamed" && event.from === state.name) state.name = event.to;
-    if (event.type === "joined" && event.name === state.name) {
-      state.rooms = [...state.rooms.filter((room) => room !== event.room), event.room];
-      if (this.#phase === "open") this.#probe(event.room);
-    }
-    if (event.type === "left" && event.name === state.name && event.reason === "leave") {
-      state.rooms = state.rooms.filter((room) => room !== event.room);
-      this.#streams.forget(event.room);
-    }
-  }
-
-  #deliver(event: Chat | GapEvent, raw: boolean): boolean {
-    // The relay always echoes (so no offset goes unseen); the client hides its own.
-    if (!raw && !this.#echo && event.type === "message" && event.from === this.#state.name) {
-      return false;
-    }
-    this.#emitter.emit(event);
-    return true;
-  }
-
-  // ------------------------------------------------------------ replays
-
-  // A hole in a stream: ask for what followed the last position seen.
-  #resync(room: string | undefined, since: Position): boolean {
-    if (this.#phase !== "open") return false;
-    void requestReplay(
-      { sender: this.#sender, streams: this.#streams },
-      { type: "history", ...(room === undefined ? {} : { room }), since, limit: REPLAY_LIMIT },
-      room,
-      { kind: "recover", since, gap: "skipped", hold: true },
-      true,
-    ).catch(() => {}); // a failed resync is a gap, already delivered
-    return true;
-  }
-
-  // A room the client is in but has no position for: learn the position, so
-  // a later resume or resync knows where to start.
-  #probe(room: string): void {
-    if (this.#streams.position(room) || this.#streams.awaiting(room)) return;
-    void requestReplay(
-      { sender: this.#sender, streams: this.#streams },
-      { type: "history", room, limit: 0 },
-      room,
-      { kind: "baseline" },
-      true,
-    ).catch(() => {}); // without a position, the room just cannot be resumed
-  }
+  // ------------------------------------------------------------ requests
 
   #join(
     room: string,
@@ -899,14 +583,6 @@ export class CrosswireClient {
       unreffed,
       ...(internal ? { quiet: () => false } : {}),
     });
-  }
-
-  #guard(work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.#report(error);
-    }
   }
 
   #report(error: unknown): void {
