@@ -336,11 +336,11 @@ export interface JoinedEvent {
 /**
  * Someone left a room, or disconnected while in it.
  *
- * @example Ann sees Bob disconnect
+ * @example Ann sees Bob disconnect (on a relay that keeps no sessions for a resume)
  * ```ts
  * import { type LeftEvent, type Port, Relay } from "@crosswire/relay";
  * const port: Port = { framing: "frames", wake: () => {}, close: () => {} };
- * const relay = new Relay();
+ * const relay = new Relay({ resumeWindowMs: 0 });
  * const ann = relay.connect(port);
  * const bob = relay.connect(port);
  * ann.receiveText('{"type":"login","name":"ann"}');
