@@ -2,6 +2,8 @@
 // reaped by `await using`. Without redis-server the tests skip loudly, and
 // under CI=true that is a failure.
 
+import { Relay, type RelayOptions } from "../core/mod.ts";
+import { RedisEngine } from "../redis/mod.ts";
 import { within } from "./_helpers.ts";
 
 const REDIS_SERVER = "redis-server";
@@ -114,4 +116,24 @@ export async function startRedis(): Promise<TestRedis> {
     [Symbol.asyncDispose]: () => redis.kill(),
   };
   return redis;
+}
+
+/** A relay node in this process on the Redis at `url` under `prefix`, started. */
+export async function relayNode(
+  url: string,
+  prefix: string,
+  options: RelayOptions = {},
+): Promise<{ relay: Relay } & AsyncDisposable> {
+  const relay = new Relay({
+    engine: new RedisEngine({ url, prefix, log: () => {} }),
+    ...options,
+  });
+  await relay.start();
+  return {
+    relay,
+    async [Symbol.asyncDispose]() {
+      relay.close();
+      await relay.engine.close();
+    },
+  };
 }

@@ -2,29 +2,15 @@
 // fan-out, private messages and notices across nodes.
 
 import assert from "node:assert/strict";
-import { Relay } from "../../core/mod.ts";
-import { RedisEngine } from "../../redis/mod.ts";
+import type { Relay } from "../../core/mod.ts";
 import { assertFields, FakeClient, ofType, type Received } from "../_fakes.ts";
 import { eventually } from "../_helpers.ts";
-import { redisMissing, startRedis } from "../_redis.ts";
+import { redisMissing, relayNode, startRedis } from "../_redis.ts";
 
 const ignore = redisMissing();
-const quiet = () => {};
 
-async function node(url: string, prefix: string, options: { nodeTimeoutMs?: number } = {}) {
-  const relay = new Relay({
-    engine: new RedisEngine({ url, prefix, log: quiet, ...options }),
-    nameGraceMs: 1000,
-  });
-  await relay.start();
-  return {
-    relay,
-    async [Symbol.asyncDispose]() {
-      relay.close();
-      await relay.engine.close();
-    },
-  };
-}
+/** A node whose dropped users' names are kept for a second. */
+const node = (url: string, prefix: string) => relayNode(url, prefix, { nameGraceMs: 1000 });
 
 /** Collects a client's events until one matches. */
 async function waitFor(client: FakeClient, match: (event: Received) => boolean, what: string) {

@@ -3,29 +3,14 @@
 // from any node, and a session parked on one node resumed on the other.
 
 import assert from "node:assert/strict";
-import { Relay, type RelayOptions } from "../../core/mod.ts";
-import { RedisEngine } from "../../redis/mod.ts";
+import type { Relay } from "../../core/mod.ts";
 import { assertFields, FakeClient, type Received } from "../_fakes.ts";
 import { eventually } from "../_helpers.ts";
-import { redisMissing, startRedis } from "../_redis.ts";
+import { redisMissing, relayNode, startRedis } from "../_redis.ts";
 
 const ignore = redisMissing();
-const quiet = () => {};
 
-async function node(url: string, prefix: string, options: RelayOptions = {}) {
-  const relay = new Relay({
-    engine: new RedisEngine({ url, prefix, log: quiet }),
-    ...options,
-  });
-  await relay.start();
-  return {
-    relay,
-    async [Symbol.asyncDispose]() {
-      relay.close();
-      await relay.engine.close();
-    },
-  };
-}
+const node = relayNode;
 
 // Events a client received that no collect() has taken yet.
 const unread = new WeakMap<FakeClient, Received[]>();
