@@ -15,7 +15,6 @@ import { PauseClock } from "./pause_clock.ts";
 import {
   type ClientRequest,
   type HelloEvent,
-  type Position,
   PROTOCOL_VERSION,
   type ServerEvent,
   type WelcomeEvent,
@@ -158,11 +157,13 @@ export class Relay {
     // A replay is at most what its asker may be charged at once (its byte burst), and
     // never fills half its queue: a crowd of askers cannot make the server send in bulk.
     const byteBurst = Math.max(limits.rateBytesPerSecond, limits.maxFrameBytes);
-    this.#replays = new Replays(
+    this.#replays = new Replays({
       engine,
-      limits.historySize,
-      Math.min(limits.maxQueuedBytes / 2, byteBurst),
-    );
+      rooms: this.#rooms,
+      size: limits.historySize,
+      onJoin: limits.historyOnJoin,
+      budget: Math.min(limits.maxQueuedBytes / 2, byteBurst),
+    });
     this.#resumption = new Resumption({
       engine,
       users: this.#users,
@@ -414,7 +415,12 @@ export class Relay {
       case "nick":
         return this.#rename(session, request.name);
       case "join":
-        return this.#join(reply, validateRoom(request.room), request.since, request.history);
+        return this.#replays.join(
+          reply,
+          validateRoom(request.room),
+          request.since,
+          request.history,
+        );
       case "history": {
         const room = request.room === undefined
           ? undefined
@@ -495,49 +501,13 @@ export class Relay {
         reply.send(welcome);
         if (resumed) return;
         session.replay("", [], undefined);
-        return this.#join(new Reply(session, undefined), LOBBY, undefined, undefined);
+        return this.#replays.join(new Reply(session, undefined), LOBBY, undefined, undefined);
       }));
     if (!(welcomed instanceof Promise)) return welcomed;
     return welcomed.catch((error) => {
       session.replay("", [], undefined); // nothing stays held back for a welcome that failed
       throw error;
     });
-  }
-
-  // Joins, then replays what the room said when asked (`since`, `history`),
-  // or its last few lines to a text-mode user.
-  #join(
-    reply: Reply,
-    room: string,
-    since: Position | undefined,
-    history: number | undefined,
-  ): MaybePromise<void> {
-    const session = reply.session;
-    // Asked for (even 0 messages: the room's position alone), a replay always comes.
-    const asked = since !== undefined || history !== undefined;
-    const count = since !== undefined
-      ? MAX_REPLAY
-      : history ?? (session.json ? 0 : this.limits.historyOnJoin);
-    if (!asked && (count <= 0 || this.limits.historySize <= 0)) {
-      return this.#rooms.join(reply, room);
-    }
-    // Held from before the join, so nothing said meanwhile is lost or shown twice.
-    session.hold(room);
-    const unhold = (error: unknown) => {
-      session.replay(room, [], undefined);
-      throw error;
-    };
-    try {
-      // A text-mode user joining a room where nothing was said yet is not told so.
-      const quiet = !asked;
-      const joined = then(
-        this.#rooms.join(reply, room),
-        () => this.#replays.send(reply, room, since, count, quiet),
-      );
-      return joined instanceof Promise ? joined.catch(unhold) : joined;
-    } catch (error) {
-      return unhold(error);
-    }
   }
 
   #rename(session: Session, rawName: string): MaybePromise<void> {

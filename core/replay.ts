@@ -2,33 +2,73 @@
 // as a `history` header and the messages, joined to the live messages with no
 // gap and no duplicate: live ones are held while the history is read.
 
+import { then } from "./_maybe.ts";
 import { utf8Length } from "./_utf8.ts";
 import type { Engine, HistoryRead, MaybePromise } from "./engine.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { HistoryEvent, Position } from "./protocol.ts";
 import type { Reply } from "./reply.ts";
+import type { Rooms } from "./rooms.ts";
 
 /** Messages one replay sends at most. */
 export const MAX_REPLAY = 100;
 
+/** What {@link Replays} needs from the relay. */
+export interface ReplaysHost {
+  readonly engine: Engine;
+  readonly rooms: Rooms;
+  /** How many messages each stream keeps (a replay never asks for more). */
+  readonly size: number;
+  /** Messages a text-mode user is shown on a join. */
+  readonly onJoin: number;
+  /**
+   * Bytes a session's queue may hold once a replay is in it: what does not fit
+   * is not recovered (the latest messages that fit are sent).
+   */
+  readonly budget: number;
+}
+
 /** Sends replays of history to sessions. */
 export class Replays {
-  #engine: Engine;
-  #size: number;
-  #budget: number;
+  #host: ReplaysHost;
   // A kept message replayed to many is encoded once per wire format, while it is kept.
   #encoded = new WeakMap<object, Outgoing>();
 
+  constructor(host: ReplaysHost) {
+    this.#host = host;
+  }
+
   /**
-   * @param size How many messages each stream keeps (a replay never asks for more).
-   * @param budget Bytes a session's queue may hold once a replay is in it: a
-   * replay never makes a reader a slow consumer; what does not fit is not
-   * recovered (the latest messages that fit are sent).
+   * Joins `room`, then replays what it said when asked (`since`, `history`;
+   * `history: 0` is the header alone), or its last few lines to a text-mode user.
    */
-  constructor(engine: Engine, size: number, budget: number) {
-    this.#engine = engine;
-    this.#size = size;
-    this.#budget = budget;
+  join(
+    reply: Reply,
+    room: string,
+    since: Position | undefined,
+    history: number | undefined,
+  ): MaybePromise<void> {
+    const session = reply.session;
+    const { rooms, size, onJoin } = this.#host;
+    const asked = since !== undefined || history !== undefined;
+    const count = since !== undefined ? MAX_REPLAY : history ?? (session.json ? 0 : onJoin);
+    if (!asked && (count <= 0 || size <= 0)) return rooms.join(reply, room);
+    // Held from before the join, so nothing said meanwhile is lost or shown twice.
+    session.hold(room);
+    const unhold = (error: unknown) => {
+      session.replay(room, [], undefined);
+      throw error;
+    };
+    try {
+      // A text-mode user joining a room where nothing was said yet is not told so.
+      const joined = then(
+        rooms.join(reply, room),
+        () => this.send(reply, room, since, count, !asked),
+      );
+      return joined instanceof Promise ? joined.catch(unhold) : joined;
+    } catch (error) {
+      return unhold(error);
+    }
   }
 
   /**
@@ -46,11 +86,11 @@ export class Replays {
   ): MaybePromise<void> {
     const session = reply.session;
     const stream = room ?? "";
-    const count = Math.min(Math.max(limit, 0), MAX_REPLAY, Math.max(this.#size, 0));
+    const count = Math.min(Math.max(limit, 0), MAX_REPLAY, Math.max(this.#host.size, 0));
     session.hold(stream);
     const release = (read: HistoryRead | undefined): void => {
       if (read === undefined) return void session.replay(stream, [], undefined);
-      const events = this.#fitting(read.events, this.#budget - session.outbound.bytes);
+      const events = this.#fitting(read.events, this.#host.budget - session.outbound.bytes);
       const header: HistoryEvent = {
         type: "history",
         ...(room === undefined ? {} : { room }),
@@ -71,7 +111,7 @@ export class Replays {
     };
     let read: MaybePromise<HistoryRead>;
     try {
-      read = this.#engine.history(
+      read = this.#host.engine.history(
         room === undefined ? { session: session.id } : { room },
         since,
         count,
