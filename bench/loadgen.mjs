@@ -41,6 +41,8 @@ let waitWarmTarget = Infinity;
 let waitResolve;
 /** @type {(() => void) | undefined} */
 let onDeliveries; // the publisher's pump, when it waits for the window to open
+/** Messages (per sender) a publisher sends in one event-loop turn. */
+const PER_TURN = config.publish === "burst" ? 64 : 1;
 /** @type {Float64Array | undefined} */
 let sendTimes; // per sequence number of sender 0, when latency is sampled
 /** @type {Float64Array | undefined} */
@@ -386,7 +388,10 @@ async function barrier(clients, senders) {
 /**
  * Publishes `perSender` messages from each sender, round robin, keeping at
  * most `window` messages per sender in flight (sent but not yet delivered to
- * every receiver). Resolves when all are delivered.
+ * every receiver). Resolves when all are delivered. By default publishers
+ * trickle, as real ones do: one message (per sender) per event-loop turn, the
+ * next when one more has been delivered; `config.publish: "burst"` sends up to
+ * 64 per turn, which flatters a server's batching.
  */
 function publish(kind, senders, perSender, receiversEach, window) {
   const counter = kind === "m" ? () => delivered : () => warmDelivered;
@@ -413,7 +418,7 @@ function publish(kind, senders, perSender, receiversEach, window) {
         sender.write(publishFrame(payload(kind, sender.index, seq)));
       }
       seq++;
-      if (++burst >= 64) break; // let replies in between bursts
+      if (++burst >= PER_TURN) break; // let replies in between
     }
     onDeliveries = undefined;
     if (seq < perSender && !scheduled) {
