@@ -96,9 +96,7 @@ function scenarios(quick: boolean): Scenario[] {
   return [
     {
       name: "fanout-100",
-      title: `fan-out 1 -> 100 x ${
-        q(20_000, 2_000).toLocaleString("en-US")
-      }, publisher trickling`,
+      title: "fan-out 1 -> 100 x " + q(20_000, 2_000).toLocaleString("en-US") + ", trickling",
       kind: "throughput",
       config: {
         scenario: "fanout",
@@ -183,9 +181,7 @@ function scenarios(quick: boolean): Scenario[] {
     },
     {
       name: "roundtrip",
-      title: `round trip A -> B x ${
-        q(10_000, 1_000).toLocaleString("en-US")
-      }, sequential`,
+      title: "round trip A -> B x " + q(10_000, 1_000).toLocaleString("en-US") + ", sequential",
       kind: "roundtrip",
       config: {
         scenario: "roundtrip",
@@ -295,9 +291,7 @@ const LIFTED_LIMITS: readonly [string, string][] = [
 async function relayFlags(): Promise<string[]> {
   const main = new URL("main.ts", ROOT).pathname;
   const help = await output(Deno.execPath(), ["run", "-A", main, "--help"]);
-  return LIFTED_LIMITS.filter(([flag]) =>
-    new RegExp(`^\\s*${flag}\\b`, "m").test(help)
-  ).flat();
+  return LIFTED_LIMITS.filter(([flag]) => new RegExp(`^\\s*${flag}\\b`, "m").test(help)).flat();
 }
 
 /** The deno process itself, should a wrapper have forked rather than exec'd it. */
@@ -415,9 +409,7 @@ async function startServer(
   }
   const port = freePort();
   const tcpPort = freePort();
-  const profile = profileDir
-    ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
-    : [];
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   if (target === "relay-ws-nohistory") {
     extraFlags = [...extraFlags, "--history", "0"];
   }
@@ -550,9 +542,7 @@ async function runOne(
     const result = await runGenerator(
       {
         ...scenario.config,
-        target: target === "cluster-ws" || target === "relay-ws-nohistory"
-          ? "relay-ws"
-          : target,
+        target: target === "cluster-ws" || target === "relay-ws-nohistory" ? "relay-ws" : target,
         host: "127.0.0.1",
         port: target === "relay-tcp" ? server.tcpPort : server.port,
         ...(cluster ? { ports: cluster.ports, serverPids: cluster.pids } : {}),
@@ -609,9 +599,7 @@ function describe(kind: Kind, r: GenResult): string {
       return `${fmt(r.rate ?? NaN)} msg/s`;
     case "latency":
     case "roundtrip":
-      return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${
-        fmt(r.p99Ms ?? NaN, 3)
-      } ms`;
+      return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${fmt(r.p99Ms ?? NaN, 3)} ms`;
     case "memory":
       return `${fmt(r.perConnKB ?? NaN, 1)} KB/conn`;
   }
@@ -642,13 +630,10 @@ function table(rows: Row[]): string {
   for (const { scenario, target, result } of rows) {
     // A cluster is measured against the single node it replaces, history off against history
     // on (so the ratio is how much faster it is without), the rest against the baseline.
-    const reference: Target =
-      target === "cluster-ws" || target === "relay-ws-nohistory"
-        ? "relay-ws"
-        : "baseline-ws";
-    const base = rows.find((r) =>
-      r.scenario === scenario && r.target === reference
-    );
+    const reference: Target = target === "cluster-ws" || target === "relay-ws-nohistory"
+      ? "relay-ws"
+      : "baseline-ws";
+    const base = rows.find((r) => r.scenario === scenario && r.target === reference);
     const value = headline(scenario.kind, result);
     const baseValue = base ? headline(scenario.kind, base.result) : undefined;
     let ratio = "";
@@ -660,25 +645,17 @@ function table(rows: Row[]): string {
       ratio = `${fmt(r, 2)}x${reference === "relay-ws" ? " of relay-ws" : ""}`;
       if (goal !== undefined) {
         // Without history at most 1/0.85 times as fast: with it, at most 15% slower.
-        const met = target === "relay-ws-nohistory"
-          ? r <= goal
-          : meets(scenario.kind, r, goal);
+        const met = target === "relay-ws-nohistory" ? r <= goal : meets(scenario.kind, r, goal);
         verdict = met ? ": met" : ": MISSED";
       }
     } else ratio = "n/a";
     const redis = result.redisCommandsPerMessage === undefined
       ? ""
-      : `; Redis per message: ${
-        fmt(result.redisCommandsPerMessage, 3)
-      } commands sent (${
+      : `; Redis per message: ${fmt(result.redisCommandsPerMessage, 3)} commands sent (${
         fmt(result.publishesPerMessage ?? NaN, 3)
-      } PUBLISH, logins included), ${
-        fmt(result.redisReadsPerMessage ?? NaN, 3)
-      } reads`;
+      } PUBLISH, logins included), ${fmt(result.redisReadsPerMessage ?? NaN, 3)} reads`;
     const check = result.ok
-      ? (result.expected !== undefined
-        ? `ok, ${fmt(result.delivered ?? 0)} delivered`
-        : "ok") +
+      ? (result.expected !== undefined ? `ok, ${fmt(result.delivered ?? 0)} delivered` : "ok") +
         redis
       : `${result.timedOut ? "TIMED OUT" : "FAILED"}: ${
         (result.firstError ?? "").replaceAll("|", "/").slice(0, 120)
@@ -686,17 +663,15 @@ function table(rows: Row[]): string {
     // Memory is measured over connect and settle; its CPU share would mislead.
     const elapsed = scenario.kind === "memory" ? undefined : result.elapsedMs;
     lines.push(
-      `| ${scenario.title} | ${target} | ${
-        describe(scenario.kind, result)
-      } | ${ratio} | ${
+      `| ${scenario.title} | ${target} | ${describe(scenario.kind, result)} | ${ratio} | ${
         goal === undefined
           ? ""
           : (target === "relay-ws-nohistory"
             ? `<= ${fmt(goal, 2)}x (history costs <= 15%)`
             : goalText(scenario.kind, goal)) + verdict
-      } | ${cpu(result.serverCpuMs, elapsed)} | ${
-        cpu(result.serverWaitMs, elapsed)
-      } | ${cpu(result.genCpuMs, elapsed)} | ${check} |`,
+      } | ${cpu(result.serverCpuMs, elapsed)} | ${cpu(result.serverWaitMs, elapsed)} | ${
+        cpu(result.genCpuMs, elapsed)
+      } | ${check} |`,
     );
   }
   return lines.join("\n");
@@ -739,9 +714,9 @@ async function machine(pinned: boolean, loadBefore: string): Promise<string> {
 
 function stamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${
-    p(date.getDate())
-  }-${p(date.getHours())}${p(date.getMinutes())}`;
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}-${
+    p(date.getHours())
+  }${p(date.getMinutes())}`;
 }
 
 async function main(): Promise<void> {
@@ -818,9 +793,9 @@ async function main(): Promise<void> {
   }
 
   const report = [
-    `# crosswire bench, ${
-      started.toISOString().slice(0, 16).replace("T", " ")
-    } UTC${flags.quick ? " (quick)" : ""}`,
+    `# crosswire bench, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC${
+      flags.quick ? " (quick)" : ""
+    }`,
     "",
     `\`deno run -A bench/run.ts${flags.quick ? " --quick" : ""}${
       wanted ? ` --only ${wanted.join(",")}` : ""
