@@ -78,6 +78,8 @@ interface GenResult {
 interface Row {
   scenario: Scenario;
   target: Target;
+  /** Which run of the scenario (1, 2, ...): ratios compare rows of the same run. */
+  run: number;
   result: GenResult;
 }
 
@@ -622,18 +624,88 @@ function cpu(ms: number | undefined, elapsedMs: number | undefined): string {
   return `${fmt(ms / 1000, 2)} s${share}`;
 }
 
+/**
+ * What a target is measured against: a cluster against the single node it replaces, history
+ * off against history on (so the ratio is how much faster it is without), the rest against
+ * the baseline.
+ */
+function referenceOf(target: Target): Target {
+  return target === "cluster-ws" || target === "relay-ws-nohistory" ? "relay-ws" : "baseline-ws";
+}
+
+/** The row's headline against its reference's in the same run, when both have one. */
+function ratioOf(rows: Row[], row: Row): number | undefined {
+  const base = rows.find((r) =>
+    r.scenario === row.scenario && r.run === row.run && r.target === referenceOf(row.target)
+  );
+  const value = headline(row.scenario.kind, row.result);
+  const baseValue = base ? headline(row.scenario.kind, base.result) : undefined;
+  if (value === undefined || baseValue === undefined || !(baseValue > 0)) return undefined;
+  return value / baseValue;
+}
+
+function metGoal(row: Row, ratio: number, goal: number): boolean {
+  // Without history at most 1/0.85 times as fast: with it, at most 15% slower.
+  return row.target === "relay-ws-nohistory"
+    ? ratio <= goal
+    : meets(row.scenario.kind, ratio, goal);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** One line per scenario and server: the median of the runs, and their spread. */
+function summary(rows: Row[]): string {
+  const lines = [
+    "| scenario | server | median (spread) | vs reference: median (spread) | target |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const key = `${row.scenario.name} ${row.target}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const runs = rows.filter((r) => r.scenario === row.scenario && r.target === row.target);
+    const { kind } = row.scenario;
+    const values = runs.flatMap((r) => headline(kind, r.result) ?? []);
+    const ratios = runs.flatMap((r) => ratioOf(rows, r) ?? []);
+    const unit = kind === "throughput" ? " msg/s" : kind === "memory" ? " KB" : " ms";
+    const digits = kind === "throughput" ? 0 : kind === "memory" ? 1 : 3;
+    const spread = (list: number[], d: number) =>
+      list.length === 0
+        ? "n/a"
+        : `${fmt(median(list), d)} (${fmt(Math.min(...list), d)}-${fmt(Math.max(...list), d)})`;
+    const goal = row.scenario.goal[row.target];
+    const reference = referenceOf(row.target);
+    const verdict = goal === undefined || ratios.length === 0
+      ? ""
+      : `${row.target === "relay-ws-nohistory" ? "<=" : kind === "throughput" ? ">=" : "<="} ${
+        fmt(goal, 2)
+      }x: ${metGoal(row, median(ratios), goal) ? "met" : "MISSED"} on the median`;
+    lines.push(
+      `| ${row.scenario.title} | ${row.target} | ${
+        spread(values, digits)
+      }${unit} (${values.length} runs) | ${
+        row.target === "baseline-ws" ? "" : `${spread(ratios, 2)}x of ${reference}`
+      } | ${verdict} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 function table(rows: Row[]): string {
   const lines = [
-    "| scenario | server | result | vs baseline | target | server CPU | server CPU wait | generator CPU | check |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| scenario | run | server | result | vs baseline | target | server CPU | server CPU wait | generator CPU | check |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
-  for (const { scenario, target, result } of rows) {
-    // A cluster is measured against the single node it replaces, history off against history
-    // on (so the ratio is how much faster it is without), the rest against the baseline.
-    const reference: Target = target === "cluster-ws" || target === "relay-ws-nohistory"
-      ? "relay-ws"
-      : "baseline-ws";
-    const base = rows.find((r) => r.scenario === scenario && r.target === reference);
+  for (const row of rows) {
+    const { scenario, target, result } = row;
+    const reference = referenceOf(target);
+    const base = rows.find((r) =>
+      r.scenario === scenario && r.run === row.run && r.target === reference
+    );
     const value = headline(scenario.kind, result);
     const baseValue = base ? headline(scenario.kind, base.result) : undefined;
     let ratio = "";
@@ -643,11 +715,7 @@ function table(rows: Row[]): string {
     else if (value !== undefined && baseValue !== undefined && baseValue > 0) {
       const r = value / baseValue;
       ratio = `${fmt(r, 2)}x${reference === "relay-ws" ? " of relay-ws" : ""}`;
-      if (goal !== undefined) {
-        // Without history at most 1/0.85 times as fast: with it, at most 15% slower.
-        const met = target === "relay-ws-nohistory" ? r <= goal : meets(scenario.kind, r, goal);
-        verdict = met ? ": met" : ": MISSED";
-      }
+      if (goal !== undefined) verdict = metGoal(row, r, goal) ? ": met" : ": MISSED";
     } else ratio = "n/a";
     const redis = result.redisCommandsPerMessage === undefined
       ? ""
@@ -663,7 +731,9 @@ function table(rows: Row[]): string {
     // Memory is measured over connect and settle; its CPU share would mislead.
     const elapsed = scenario.kind === "memory" ? undefined : result.elapsedMs;
     lines.push(
-      `| ${scenario.title} | ${target} | ${describe(scenario.kind, result)} | ${ratio} | ${
+      `| ${scenario.title} | ${row.run} | ${target} | ${
+        describe(scenario.kind, result)
+      } | ${ratio} | ${
         goal === undefined
           ? ""
           : (target === "relay-ws-nohistory"
@@ -726,6 +796,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
+      runs: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -733,7 +804,8 @@ async function main(): Promise<void> {
   const all = scenarios(flags.quick);
   if (flags.help) {
     console.log(
-      "Usage: deno run -A bench/run.ts [--quick] [--only NAME[,NAME]] [--cpu-prof]\n" +
+      "Usage: deno run -A bench/run.ts [--quick] [--only NAME[,NAME]] [--runs N] [--cpu-prof]\n" +
+        "Each scenario runs N times (default 3; 1 with --quick), all servers in each run.\n" +
         `Scenarios: ${all.map((s) => s.name).join(", ")}`,
     );
     return;
@@ -769,26 +841,27 @@ async function main(): Promise<void> {
     console.error(`bench: relay flags ${extraFlags.join(" ")}`);
   }
 
+  const runs = Number(flags.runs ?? (flags.quick ? 1 : 3));
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error("bench: --runs must be a whole number of 1 or more");
+    Deno.exit(2);
+  }
   const rows: Row[] = [];
   for (const scenario of chosen) {
-    for (const target of TARGETS) {
-      if (target === "cluster-ws" && !scenario.cluster) continue;
-      if (target === "relay-ws-nohistory" && !scenario.history) continue;
-      const t0 = performance.now();
-      const result = await runOne(
-        scenario,
-        target,
-        pins,
-        clockTicks,
-        extraFlags,
-        profileDir,
-      );
-      rows.push({ scenario, target, result });
-      console.error(
-        `bench: ${scenario.name} ${target}: ${describe(scenario.kind, result)}${
-          result.ok ? "" : ` (${result.firstError ?? ""})`
-        } [${fmt((performance.now() - t0) / 1000, 1)} s]`,
-      );
+    // Every server once per run, runs one after another: a ratio compares servers of one run.
+    for (let run = 1; run <= runs; run++) {
+      for (const target of TARGETS) {
+        if (target === "cluster-ws" && !scenario.cluster) continue;
+        if (target === "relay-ws-nohistory" && !scenario.history) continue;
+        const t0 = performance.now();
+        const result = await runOne(scenario, target, pins, clockTicks, extraFlags, profileDir);
+        rows.push({ scenario, target, run, result });
+        console.error(
+          `bench: ${scenario.name} run ${run} ${target}: ${describe(scenario.kind, result)}${
+            result.ok ? "" : ` (${result.firstError ?? ""})`
+          } [${fmt((performance.now() - t0) / 1000, 1)} s]`,
+        );
+      }
     }
   }
 
@@ -799,14 +872,18 @@ async function main(): Promise<void> {
     "",
     `\`deno run -A bench/run.ts${flags.quick ? " --quick" : ""}${
       wanted ? ` --only ${wanted.join(",")}` : ""
-    }\``,
+    }${flags.runs ? ` --runs ${flags.runs}` : ""}\``,
     "",
     await machine(pinned, loadBefore),
+    "",
+    summary(rows),
+    "",
+    "Every run:",
     "",
     table(rows),
     "",
   ].join("\n");
-  console.log("\n" + table(rows) + "\n");
+  console.log("\n" + summary(rows) + "\n");
   await Deno.mkdir(new URL("results/", BENCH), { recursive: true });
   const file = new URL(
     `results/${stamp(started)}${flags.quick ? "-quick" : ""}.md`,

@@ -20,6 +20,13 @@ import type { Streams } from "./_streams.ts";
 
 // Failures of a reconnect attempt that another attempt may not meet.
 const TRANSIENT = new Set(["timeout", "internal_error", "server_busy", "rate_limited"]);
+/**
+ * How long after a drop a `name_taken` on logging in again counts as passing: the
+ * relay may still keep our own session under a token we never received (its
+ * `welcome` was lost with a connection), and frees the name when its resume
+ * window (120 s by default) runs out.
+ */
+const OWN_NAME_KEPT_MS = 150_000;
 
 /**
  * Where the client is: logging in for the first time, logged in, waiting to
@@ -61,6 +68,8 @@ export class Connection {
   /** close() was called, or the user typed /quit: a close now is final. */
   #leaving = false;
   #attempt = 0;
+  // When the last session was lost (for OWN_NAME_KEPT_MS), or 0.
+  #lostAt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #drop = { code: 1006, reason: "" };
   #resolveClosed!: (event: ConnectionCloseEvent) => void;
@@ -176,6 +185,10 @@ export class Connection {
       const code = error instanceof CrosswireClientError ? error.code : "internal_error";
       const message = (error as Error).message;
       if (TRANSIENT.has(code)) return this.#abandon(connection, 4000, message);
+      // Our own session may still hold the name: wait until the relay lets it go.
+      if (code === "name_taken" && Date.now() - this.#lostAt < OWN_NAME_KEPT_MS) {
+        return this.#abandon(connection, 4000, message);
+      }
       this.#giveUp(`could not log in again: ${message}`);
     }
   }
@@ -285,6 +298,7 @@ export class Connection {
     if (connection !== this.#id || this.#phase === "closed") return;
     this.#id++; // whatever the old transport still delivers is ignored
     this.#transport = undefined;
+    if (this.#loggedIn) this.#lostAt = Date.now();
     this.#loggedIn = false;
     this.#keepalive.stop();
     this.#host.streams.disconnected();

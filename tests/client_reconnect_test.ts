@@ -14,6 +14,9 @@ import {
   type ConnectOptions,
   type CrosswireClient,
   type MessageEvent,
+  openWebSocket,
+  type Transport,
+  type TransportReceiver,
 } from "../client/mod.ts";
 
 const WAIT_MS = 10_000;
@@ -315,5 +318,69 @@ Deno.test("CrosswireClient logs in again after the server restarted, with a gap:
   } finally {
     await ann.close();
     await second.shutdown();
+  }
+});
+
+Deno.test("CrosswireClient: a resume whose welcome is lost with the connection still comes back", async () => {
+  // The relay takes the resume (and rotates the token), but the connection drops before the
+  // welcome arrives: the client still holds the old token, which now fails, and its own kept
+  // session still holds the name. The client waits for the relay to let the session go
+  // (its resume window) and logs in again, rather than giving up on name_taken.
+  const server = await startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    tcpPort: null,
+    relay: { resumeWindowMs: 300 },
+  });
+  const url = `ws://127.0.0.1:${server.httpAddr.port}/ws`;
+  const cuts: (() => void)[] = [];
+  let opened = 0;
+  const lossy = async (target: URL): Promise<Transport> => {
+    const inner = await openWebSocket(target);
+    const n = ++opened;
+    let receiver: TransportReceiver;
+    let cut = false;
+    const drop = () => {
+      if (cut) return;
+      cut = true;
+      inner.close();
+      receiver.closed(1006, "cut");
+    };
+    cuts[n] = drop;
+    return {
+      binaryFrames: inner.binaryFrames,
+      send: (data) => void (cut || inner.send(data)),
+      close: () => drop(),
+      start: (r) => {
+        receiver = r;
+        inner.start({
+          // The second connection loses its welcome, and with it the connection.
+          text: (data) =>
+            cut ? undefined : n === 2 && data.includes('"welcome"') ? drop() : r.text(data),
+          binary: (data) => void (cut || r.binary(data)),
+          closed: (code, reason) => {
+            if (cut) return;
+            cut = true;
+            r.closed(code, reason);
+          },
+        });
+      },
+    };
+  };
+  const ann = await connect(url, { name: "ann", openTransport: lossy, reconnect: FAST });
+  try {
+    const resumed = new Promise<ClientEventOf<"resumed">>((resolve) => ann.on("resumed", resolve));
+    cuts[1]!();
+    const outcome = await Promise.race([
+      resumed,
+      ann.closed.then((e) => ({ closed: e.reason })),
+      new Promise((resolve) => setTimeout(resolve, WAIT_MS, "nothing")),
+    ]);
+    assert.ok(outcome !== "nothing" && !("closed" in (outcome as object)), JSON.stringify(outcome));
+    assert.equal((outcome as ClientEventOf<"resumed">).session, false, "logged in afresh");
+    assert.equal(ann.name, "ann");
+  } finally {
+    await ann.close();
+    await server.shutdown();
   }
 });
