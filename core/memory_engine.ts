@@ -63,12 +63,12 @@ const DEFAULT_HISTORY: HistoryLimits = {
 };
 
 /** The stream a room's messages are kept in. */
-export function roomStream(room: string): string {
+function roomStream(room: string): string {
   return "r:" + room;
 }
 
 /** The stream a session's private messages are kept in. */
-export function sessionStream(session: string): string {
+function sessionStream(session: string): string {
   return "u:" + session;
 }
 
@@ -271,11 +271,6 @@ export class MemoryEngine implements Engine {
   /** Drops history nobody can ask for any more. */
   sweep(now: number): void {
     this.#history.sweep(now);
-  }
-
-  /** Bytes of history kept, for stats. */
-  get historyBytes(): number {
-    return this.#history.bytes;
   }
 
   /**
