@@ -4,6 +4,7 @@
 import net from "node:net";
 import { type RunningServer, type ServerOptions, startServer } from "../server/mod.ts";
 import type { RelayOptions } from "../core/mod.ts";
+import type { ClientEventOf, ClientEventType, CrosswireClient } from "../client/mod.ts";
 
 /** Default time any awaited event may take before a test fails. */
 export const WAIT_MS = 5000;
@@ -793,4 +794,25 @@ export class SpawnedProcess implements AsyncDisposable {
     await this.child.status;
     await this.drained;
   }
+}
+
+/** The client's next event of `type` that passes `accept`, or a rejection after `timeoutMs`. */
+export function nextEvent<T extends ClientEventType>(
+  client: CrosswireClient,
+  type: T,
+  accept: (event: ClientEventOf<T>) => boolean = () => true,
+  timeoutMs = WAIT_MS,
+): Promise<ClientEventOf<T>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no ${type} event for ${client.name} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = client.on(type, (event) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
 }

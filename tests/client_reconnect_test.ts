@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "../server/mod.ts";
 import type { RelayOptions, RunningServer } from "../mod.ts";
-import { CuttingProxy } from "./_helpers.ts";
+import { CuttingProxy, nextEvent as nextEventWithin } from "./_helpers.ts";
 import {
   type ClientEvent,
   type ClientEventOf,
@@ -20,6 +20,15 @@ import {
 } from "../client/mod.ts";
 
 const WAIT_MS = 10_000;
+
+/** The next event of `type` that passes `accept`; a reconnect takes a few round trips. */
+function nextEvent<T extends ClientEventType>(
+  client: CrosswireClient,
+  type: T,
+  accept?: (event: ClientEventOf<T>) => boolean,
+): Promise<ClientEventOf<T>> {
+  return nextEventWithin(client, type, accept, WAIT_MS);
+}
 /** Reconnects at once in tests; a real client waits longer. */
 const FAST = { initialDelayMs: 5, maxDelayMs: 20 };
 
@@ -73,26 +82,6 @@ async function login(
   const client = await connect(url, { name, reconnect: FAST, ...options });
   setup.clients.push(client);
   return client;
-}
-
-/** The next event of `type` that passes `accept`, or a rejection after WAIT_MS. */
-function nextEvent<T extends ClientEventType>(
-  client: CrosswireClient,
-  type: T,
-  accept: (event: ClientEventOf<T>) => boolean = () => true,
-): Promise<ClientEventOf<T>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no ${type} event for ${client.name} within ${WAIT_MS} ms`));
-    }, WAIT_MS);
-    const stop = client.on(type, (event) => {
-      if (!accept(event)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event);
-    });
-  });
 }
 
 /** Everything `client` delivers from now on. */

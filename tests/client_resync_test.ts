@@ -5,8 +5,6 @@
 import assert from "node:assert/strict";
 import {
   type ClientEvent,
-  type ClientEventOf,
-  type ClientEventType,
   connect,
   type ConnectOptions,
   type CrosswireClient,
@@ -16,6 +14,7 @@ import {
   type TransportReceiver,
 } from "../client/mod.ts";
 
+import { nextEvent } from "./_helpers.ts";
 const WAIT_MS = 5000;
 const EPOCH = "e1";
 type Sent = Record<string, unknown> & { type: string; ref: string };
@@ -178,25 +177,6 @@ async function loggedIn(
   assert.deepEqual({ room: probe.room, limit: probe.limit }, { room: "lobby", limit: 0 });
   server.push(history(probe.ref, 2, 0, { recovered: false }));
   return { client, server, events };
-}
-
-function nextEvent<T extends ClientEventType>(
-  client: CrosswireClient,
-  type: T,
-  accept: (event: ClientEventOf<T>) => boolean = () => true,
-): Promise<ClientEventOf<T>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no ${type} event within ${WAIT_MS} ms`));
-    }, WAIT_MS);
-    const stop = client.on(type, (event) => {
-      if (!accept(event)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event);
-    });
-  });
 }
 
 /** Message texts and gaps, in the order listeners got them. */

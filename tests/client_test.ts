@@ -3,11 +3,9 @@
 import assert from "node:assert/strict";
 import { startServer } from "../server/mod.ts";
 import type { RelayOptions, RunningServer } from "../mod.ts";
-import { WsJsonClient } from "./_helpers.ts";
+import { nextEvent, WsJsonClient } from "./_helpers.ts";
 import {
   type ClientEvent,
-  type ClientEventOf,
-  type ClientEventType,
   connect,
   type ConnectOptions,
   type CrosswireClient,
@@ -51,27 +49,6 @@ async function login(
   const client = await connect(url, { name, ...options });
   clients.push(client);
   return client;
-}
-
-/** The next event of `type` that passes `accept`, or a rejection after `timeoutMs`. */
-function nextEvent<T extends ClientEventType>(
-  client: CrosswireClient,
-  type: T,
-  accept: (event: ClientEventOf<T>) => boolean = () => true,
-  timeoutMs = 5000,
-): Promise<ClientEventOf<T>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no ${type} event for ${client.name} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const stop = client.on(type, (event) => {
-      if (!accept(event)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event);
-    });
-  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<CrosswireClientError> {
