@@ -1,3 +1,5 @@
+import { joinedBefore, remember } from "./_same_frames.ts";
+import { outputBuffer } from "./_slab.ts";
 import type { Frame } from "./outgoing.ts";
 
 const encoder = new TextEncoder();
@@ -95,17 +97,26 @@ export class OutboundQueue {
 
   /** For byte streams: removes everything queued and returns it as one buffer, for one write. */
   takeBytes(): Uint8Array<ArrayBuffer> {
+    const bytes = this.#bytes;
     const frames = this.take();
-    const parts = frames.map((frame) =>
-      typeof frame.data === "string" ? encoder.encode(frame.data) : frame.data
-    );
-    if (parts.length === 1) return parts[0]!;
-    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      joined.set(part, offset);
-      offset += part.length;
-    }
-    return joined;
+    const only = frames.length === 1 ? frames[0]!.data : undefined;
+    if (only !== undefined && typeof only !== "string") return only;
+    return joinedBefore(frames, "bytes") ?? remember(frames, "bytes", joinBytes(frames, bytes));
   }
+}
+
+// Strings (JSON frames, in tests) are encoded as they are copied.
+function joinBytes(frames: readonly Frame[], bytes: number): Uint8Array<ArrayBuffer> {
+  const out = outputBuffer(bytes);
+  let at = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const { data } = frames[i]!;
+    if (typeof data === "string") {
+      at += encoder.encodeInto(data, out.subarray(at)).written;
+    } else {
+      out.set(data, at);
+      at += data.length;
+    }
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { encodeBinaryFrame } from "./binary_frame.ts";
 import type { DirectEvent, MessageEvent, ServerEvent } from "./protocol.ts";
 import { terminalSafe } from "./sanitize.ts";
 import { renderTextLines } from "./text_render.ts";
+import { webSocketBinaryFrame, webSocketTextFrame } from "./websocket_frame.ts";
 
 /**
  * How a session receives events.
@@ -28,6 +29,11 @@ export const WireFormat = {
   JsonLine: 1,
   /** One JSON object per frame, and files as binary frames (WebSocket). */
   JsonFrame: 2,
+  /**
+   * The same, as whole WebSocket frames (RFC 6455, server to client), for a
+   * transport that writes its socket's bytes itself.
+   */
+  WebSocketFrame: 3,
 } as const;
 /** One of {@link WireFormat}'s values. */
 export type WireFormat = typeof WireFormat[keyof typeof WireFormat];
@@ -86,7 +92,7 @@ function binaryFrame(event: MessageEvent | DirectEvent, data: Uint8Array): Frame
 export class Outgoing {
   /** The event being sent. */
   readonly event: ServerEvent;
-  #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined];
+  #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined, undefined];
   #json: string | undefined;
 
   #replayed: boolean;
@@ -122,6 +128,14 @@ export class Outgoing {
         }
         const json = this.#jsonText();
         return { data: json, bytes: utf8Length(json) };
+      }
+      case WireFormat.WebSocketFrame: {
+        const frame = this.frame(WireFormat.JsonFrame)!;
+        return bytesFrame(
+          typeof frame.data === "string"
+            ? webSocketTextFrame(frame.data)
+            : webSocketBinaryFrame(frame.data),
+        );
       }
     }
   }

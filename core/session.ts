@@ -43,8 +43,11 @@ export interface Port {
   /**
    * `"lines"` for byte streams (TCP): the core splits lines and starts in text
    * mode. `"frames"` for message transports (WebSocket): JSON and binary frames.
+   * `"websocket"` is `"frames"` for a transport that writes the socket's bytes
+   * itself: what it finds queued are whole WebSocket frames (see
+   * {@link WireFormat.WebSocketFrame}), made once however many receive them.
    */
-  readonly framing: "lines" | "frames";
+  readonly framing: "lines" | "frames" | "websocket";
   /**
    * The queue went from empty to non-empty. Drain it soon, not re-entrantly;
    * this is called on the per-message path, so it must not await or throw.
@@ -183,7 +186,9 @@ export class Session {
       this.#format = WireFormat.TextLine;
       this.#lines = new LineDecoder(host.limits.maxLineBytes);
     } else {
-      this.#format = WireFormat.JsonFrame;
+      this.#format = port.framing === "websocket"
+        ? WireFormat.WebSocketFrame
+        : WireFormat.JsonFrame;
     }
   }
 

@@ -13,7 +13,7 @@ import { defineWebSocketHelper, WSContext, type WSEvents } from "hono/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Ticket } from "../core/mod.ts";
 import type { UpgradeWebSocketFn } from "./app.ts";
-import { FrameWriter } from "./_ws_frames.ts";
+import { FrameWriter, registerFrameWriter } from "./_ws_frames.ts";
 
 /** Marks an app env that came with an upgrade request this hub can complete. */
 const CAN_UPGRADE = Symbol("crosswire.canUpgrade");
@@ -143,6 +143,7 @@ export class WebSocketHub {
     const peer: Peer = { ws, alive: true };
     this.#peers.add(peer);
     const writer = new FrameWriter(env.socket, () => ws.readyState === 1);
+    registerFrameWriter(ws, writer);
     const context = new WSContext<WebSocket>({
       raw: ws,
       get readyState() {
@@ -150,10 +151,7 @@ export class WebSocketHub {
       },
       protocol: ws.protocol,
       send: (data) => writer.send(data),
-      close: (code, reason) => {
-        writer.flush();
-        ws.close(code, reason);
-      },
+      close: (code, reason) => ws.close(code, reason),
     });
     // One event object per connection, refilled for each message: the app reads
     // `data` at once and keeps nothing, so a message costs only what ws gives.

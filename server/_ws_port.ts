@@ -1,21 +1,19 @@
 // The core's Port for one WebSocket upgraded through Hono's helper (any
-// runtime's WSContext): an idle socket writes at once, a busy one batches
-// what queues up, and a congested one leaves the backlog in the core's queue.
+// runtime's WSContext). Through the runtime's WebSocket, an idle socket writes
+// at once, a busy one batches what queues up, and a congested one leaves the
+// backlog in the core's queue; a socket the server writes itself goes to
+// _ws_frame_port.ts.
 
 import type { WSContext } from "hono/ws";
 import type { OutboundQueue, Port } from "../core/mod.ts";
+import { framePort } from "./_ws_frame_port.ts";
+import { closeReason, frameWriterOf } from "./_ws_frames.ts";
 
 /** Bytes a WebSocket may hold unsent before the core's queue takes the backlog. */
 const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
 const CONGESTED_RETRY_MS = 20;
 /** Output still buffered above which a socket batches instead of writing at once. */
 const BATCH_ABOVE_BYTES = 4096;
-
-// WebSocket close reasons are limited to 123 bytes.
-function shortReason(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.subarray(0, 120)) + "...";
-}
 
 // Sockets whose last write is still in flight wait here, all of them for one
 // shared timer, so what the next messages queue goes out in one frame each.
@@ -30,10 +28,21 @@ function defer(flush: () => void): void {
 }
 
 /**
- * Adapts one upgraded socket to the core's {@link Port}. An idle socket writes
- * at once; a busy one (its last write still buffered) batches what queues up.
+ * Adapts one upgraded socket to the core's {@link Port}: straight to the socket
+ * when the server owns its bytes (see {@link framePort}), else through the
+ * runtime's WebSocket.
  */
 export function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
+  const writer = frameWriterOf(ws.raw);
+  return writer ? framePort(ws, writer, onBroken) : messagePort(ws, onBroken);
+}
+
+/**
+ * A {@link Port} through the runtime's WebSocket, a message a `send()`. An idle
+ * socket writes at once; a busy one (its last write still buffered) batches
+ * what queues up.
+ */
+function messagePort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
   let queue: OutboundQueue | undefined;
   let scheduled = false;
   let waiting = false;
@@ -92,7 +101,7 @@ export function websocketPort(ws: WSContext, onBroken: () => void): Port & { dis
         dispose(); // also cancels a congestion retry
 
         try {
-          ws.close(code, shortReason(reason));
+          ws.close(code, closeReason(reason));
         } catch { /* already closed */ }
       });
     },

@@ -2,6 +2,7 @@
 // bytes: framing, modes and limits are the core's.
 
 import { type OutboundQueue, type Relay, Ticket } from "../core/mod.ts";
+import { flushSoon } from "./_flush_soon.ts";
 import { ConnectionGate } from "./_gate.ts";
 
 /**
@@ -55,6 +56,8 @@ function serveConnection(
   onClosed: () => void,
 ): () => void {
   let writing = false;
+  let scheduled = false;
+  let pending: OutboundQueue | undefined;
   let closeWhenDrained = false;
   let closed = false;
   let grace: ReturnType<typeof setTimeout> | undefined;
@@ -80,14 +83,22 @@ function serveConnection(
       if (closeWhenDrained) closeConn();
     }
   };
+  const startFlush = () => {
+    scheduled = false;
+    if (!writing && pending) void flush(pending);
+  };
   const session = relay.connect({
     framing: "lines",
     wake: (queue) => {
-      if (!writing) void flush(queue);
+      pending = queue;
+      if (writing || scheduled) return;
+      // What the rest of this pass of the event loop queues goes in the same write.
+      scheduled = true;
+      flushSoon(startFlush);
     },
     close: () => {
       closeWhenDrained = true;
-      if (!writing) return closeConn();
+      if (!writing && !scheduled) return closeConn();
       // A peer that stopped reading would hold the write (and us) forever.
       grace ??= setTimeout(closeConn, CLOSE_GRACE_MS);
     },
@@ -109,7 +120,7 @@ function serveConnection(
     } catch { /* reset, or closed by us */ }
     session.disconnect();
     closeWhenDrained = true;
-    if (!writing) closeConn();
+    if (!writing && !scheduled) closeConn();
   };
   void read();
   return closeConn;
