@@ -12,6 +12,10 @@
 // without JSON.parse: the text carries "m<sender>:<seq>:", and every
 // receiver checks that each sender's sequence arrives complete, once and in
 // order.
+//
+// The rooms scenario puts the clients in rooms (the relay: a join after
+// login; the baseline: `/ws?room=NAME`), and each client publishes to its room
+// on its own jittered timer, as people do; every delivery's latency is kept.
 
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
@@ -48,6 +52,9 @@ let sendTimes; // per sequence number of sender 0, when latency is sampled
 /** @type {Float64Array | undefined} */
 let samples;
 let sampleCount = 0;
+/** @type {Float64Array | undefined} */
+let roomSendTimes; // rooms: per sender and sequence number (sender * roomSeqCap + seq)
+let roomSeqCap = 0;
 
 function fail(message) {
   errorCount++;
@@ -118,6 +125,13 @@ class Client {
     this.ready = false;
     /** @type {() => void} */
     this.onReady = () => {};
+    /** @type {string | undefined} the room it joins (rooms scenario) */
+    this.room = undefined;
+    this.joined = false;
+    /** @type {(() => void) | undefined} */
+    this.onJoined = undefined;
+    /** @type {((error: Error) => void) | undefined} */
+    this.onJoinError = undefined;
     /** @type {Buffer | undefined} */
     this.rest = undefined; // a TCP line cut by a chunk boundary
     this.closed = false;
@@ -227,6 +241,11 @@ class Client {
     delivered++;
     if (sendTimes !== undefined && samples !== undefined && sender === 0) {
       samples[sampleCount++] = performance.now() - sendTimes[seq];
+    } else if (
+      roomSendTimes !== undefined && samples !== undefined && seq < roomSeqCap &&
+      sampleCount < samples.length
+    ) {
+      samples[sampleCount++] = performance.now() - roomSendTimes[sender * roomSeqCap + seq];
     }
     if (delivered >= waitTarget) checkWait();
   }
@@ -239,6 +258,10 @@ class Client {
       case "presence":
         if (this.loggedIn && !this.ready && event.room === "lobby") {
           this.markReady();
+        } else if (this.ready && !this.joined && event.room === this.room) {
+          // The relay answers a join with the room's presence (after "joined").
+          this.joined = true;
+          this.onJoined?.();
         }
         return;
       case "pong":
@@ -246,6 +269,9 @@ class Client {
         if (onPong) onPong();
         return;
       case "error":
+        if (this.onJoinError && !this.joined) {
+          this.onJoinError(new Error(`client ${this.index} could not join: ${event.code}`));
+        }
         return fail(
           `client ${this.index} got error ${event.code}: ${event.message}`,
         );
@@ -287,6 +313,9 @@ function open(client) {
           reject(new Error(`client ${client.index} closed during setup`));
         } else if (phase !== "done") {
           fail(`client ${client.index} was disconnected`);
+          if (client.onJoinError && !client.joined) {
+            client.onJoinError(new Error(`client ${client.index} closed while joining`));
+          }
         }
       }
     };
@@ -311,7 +340,11 @@ function open(client) {
       socket.on("close", onGone);
       return;
     }
-    const ws = new WebSocket(`ws://${config.host}:${port}/ws`, {
+    // The baseline has no join: a client picks its room in the URL.
+    const query = !login && client.room !== undefined
+      ? `?room=${encodeURIComponent(client.room)}`
+      : "";
+    const ws = new WebSocket(`ws://${config.host}:${port}/ws${query}`, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
       maxPayload: 256 * 1024 * 1024,
@@ -320,7 +353,8 @@ function open(client) {
     client.destroy = () => ws.terminate();
     ws.on("open", () => {
       if (!login) return client.markReady();
-      ws.send('{"type":"hello","batch":true}');
+      // Our client library asks for batched frames; a plain client (config.batch false) does not.
+      if (config.batch !== false) ws.send('{"type":"hello","batch":true}');
       ws.send(JSON.stringify({ type: "login", name }));
     });
     ws.on("message", (data, isBinary) => {
@@ -336,11 +370,18 @@ function open(client) {
   });
 }
 
-/** Opens `count` clients, at most `parallel` handshakes at a time. */
-async function openAll(count, senders, parallel = 100) {
+/**
+ * Opens `count` clients, at most `parallel` handshakes at a time; `roomOf`, when given, names
+ * each client's room (the baseline's URL; the relay's clients join it afterwards).
+ */
+async function openAll(count, senders, parallel = 100, roomOf = undefined) {
   const clients = Array.from(
     { length: count },
-    (_, i) => new Client(i, senders),
+    (_, i) => {
+      const client = new Client(i, senders);
+      if (roomOf) client.room = roomOf(i);
+      return client;
+    },
   );
   let next = 0;
   const worker = async () => {
@@ -355,8 +396,8 @@ async function openAll(count, senders, parallel = 100) {
 
 // ------------------------------------------------------------- publishing
 
-function publishFrame(text) {
-  return `{"type":"publish","room":"lobby","text":"${text}"}`;
+function publishFrame(text, room = "lobby") {
+  return `{"type":"publish","room":"${room}","text":"${text}"}`;
 }
 
 function payload(kind, sender, seq) {
@@ -492,6 +533,23 @@ function serverWaitMs() {
   }
 }
 
+/**
+ * CPU time every process together spent on `core` (user, nice and system; not interrupts),
+ * from /proc/stat: what others spent there is this less the server's (or generator's) own.
+ */
+function coreBusyMs(core) {
+  if (core === undefined) return NaN;
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n").find((l) =>
+      l.startsWith(`cpu${core} `)
+    );
+    const fields = line.trim().split(/\s+/);
+    return ((Number(fields[1]) + Number(fields[2]) + Number(fields[3])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
 function serverRssKB() {
   try {
     const status = readFileSync(`/proc/${config.serverPid}/status`, "utf8");
@@ -516,16 +574,25 @@ async function measured(run) {
   const cpu0 = serverCpuMs();
   const wait0 = serverWaitMs();
   const gen0 = process.cpuUsage();
+  // When pinned (config.cores), how busy other processes kept the two cores.
+  const serverCore0 = coreBusyMs(config.cores?.server);
+  const genCore0 = coreBusyMs(config.cores?.generator);
   const t0 = performance.now();
   phase = "measure";
   await run();
   const elapsedMs = performance.now() - t0;
   const gen = process.cpuUsage(gen0);
+  const serverCpu = serverCpuMs() - cpu0;
+  const genCpuMs = (gen.user + gen.system) / 1000;
+  const others = (busy0, core, own) =>
+    Number.isFinite(busy0) ? Math.max(0, coreBusyMs(core) - busy0 - own) : undefined;
   return {
     elapsedMs,
-    serverCpuMs: serverCpuMs() - cpu0,
+    serverCpuMs: serverCpu,
     serverWaitMs: serverWaitMs() - wait0,
-    genCpuMs: (gen.user + gen.system) / 1000,
+    genCpuMs,
+    otherServerCoreMs: others(serverCore0, config.cores?.server, serverCpu),
+    otherGenCoreMs: others(genCore0, config.cores?.generator, genCpuMs),
   };
 }
 
@@ -626,6 +693,158 @@ async function idle() {
   };
 }
 
+/** Joins every relay client to its room; resolves when each has the relay's confirmation. */
+function joinAll(clients) {
+  return Promise.all(clients.map((client) =>
+    new Promise((resolve, reject) => {
+      client.onJoined = resolve;
+      client.onJoinError = reject;
+      client.write(JSON.stringify({ type: "join", room: client.room }));
+    })
+  ));
+}
+
+/**
+ * Sends until every member of every room has heard a barrier message from another member
+ * (two senders a room, so the senders hear each other): it proves each member is in its
+ * room (the relay's join, the baseline's socket registered) before anything is measured.
+ */
+async function roomBarrier(rooms) {
+  let waiting = rooms;
+  for (let round = 0; round < 200; round++) {
+    for (const members of waiting) {
+      for (const sender of members.slice(0, 2)) {
+        sender.write(publishFrame(payload("b", sender.index, round), sender.room));
+      }
+    }
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      waiting = waiting.filter((members) => !members.every((client) => client.barrier));
+      if (waiting.length === 0) return;
+      await sleep(5);
+    }
+  }
+  throw new Error(`barrier: ${waiting.length} rooms where not every member heard the others`);
+}
+
+/** A small seeded generator, so every server gets the same send schedule. */
+function random(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `clients` clients in `rooms` rooms (client i in room "r" + i % rooms), each publishing one
+ * message to its room every minDelayMs..maxDelayMs (uniformly random, from a random start),
+ * through a warm-up of warmupMs and then durationMs measured. Every receiver checks every
+ * sender's sequence; the latency of every delivery is kept.
+ */
+async function rooms() {
+  const count = config.clients;
+  const roomCount = config.rooms;
+  const minDelay = config.minDelayMs ?? 1000;
+  const maxDelay = config.maxDelayMs ?? 3000;
+  const roomOf = (i) => `r${i % roomCount}`;
+  const connect0 = performance.now();
+  phase = "connect";
+  const clients = await openAll(count, count, 100, roomOf);
+  const connectMs = performance.now() - connect0;
+  phase = "join";
+  const join0 = performance.now();
+  if (login) await joinAll(clients);
+  const joinMs = performance.now() - join0;
+  const members = Array.from({ length: roomCount }, () => []);
+  for (const client of clients) members[client.index % roomCount].push(client);
+  phase = "barrier";
+  const barrier0 = performance.now();
+  await roomBarrier(members);
+  const barrierMs = performance.now() - barrier0;
+
+  // Time stamps: the sequence numbers a sender can reach in durationMs, and all deliveries.
+  roomSeqCap = Math.ceil(config.durationMs / minDelay) + 2;
+  roomSendTimes = new Float64Array(count * roomSeqCap);
+  const sent = new Int32Array(count);
+  const perRoomMax = Math.ceil(count / roomCount) - 1;
+  samples = new Float64Array(count * roomSeqCap * perRoomMax);
+
+  const next = random(config.seed ?? 1);
+  const delay = () => minDelay + next() * (maxDelay - minDelay);
+  const start = performance.now();
+  const measureStart = start + (config.warmupMs ?? 0);
+  const measureEnd = measureStart + config.durationMs;
+  const timers = new Set();
+  const schedule = (client, ms) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const now = performance.now();
+      if (now >= measureEnd) return;
+      const i = client.index;
+      if (now < measureStart) {
+        client.write(publishFrame(payload("w", i, 0), client.room));
+      } else {
+        const seq = sent[i];
+        if (seq >= roomSeqCap) return;
+        roomSendTimes[i * roomSeqCap + seq] = now;
+        client.write(publishFrame(payload("m", i, seq), client.room));
+        sent[i] = seq + 1;
+      }
+      schedule(client, delay());
+    }, ms);
+    timers.add(timer);
+  };
+  phase = "warm-up";
+  for (const client of clients) schedule(client, next() * maxDelay);
+  await sleep(measureStart - performance.now());
+
+  let drained = true;
+  const stats = await measured(async () => {
+    await sleep(measureEnd - performance.now());
+    for (const timer of timers) clearTimeout(timer);
+    phase = "drain";
+    let expected = 0;
+    for (const client of clients) {
+      expected += sent[client.index] * (members[client.index % roomCount].length - 1);
+    }
+    let timer;
+    drained = await Promise.race([
+      waitFor(expected, 0).then(() => true),
+      new Promise((resolve) => timer = setTimeout(() => resolve(false), config.drainMs ?? 10_000)),
+    ]);
+    clearTimeout(timer);
+  });
+  phase = "check";
+  let expected = 0;
+  let messages = 0;
+  for (const client of clients) {
+    messages += sent[client.index];
+    const room = client.index % roomCount;
+    for (let sender = 0; sender < count; sender++) {
+      const want = sender === client.index || sender % roomCount !== room ? 0 : sent[sender];
+      expected += want;
+      if (client.expect[sender] !== want) {
+        fail(`client ${client.index} from ${sender}: ${client.expect[sender]} of ${want}`);
+      }
+    }
+  }
+  if (!drained) fail(`not every message arrived within ${config.drainMs ?? 10_000} ms`);
+  const result = finish(clients, expected, stats, true);
+  // Deliveries per second of the measured window (its sends); elapsedMs includes the drain.
+  result.rate = (delivered / stats.elapsedMs) * 1000;
+  result.messages = messages;
+  result.clients = count;
+  result.rooms = roomCount;
+  result.connectMs = connectMs;
+  result.joinMs = joinMs;
+  result.barrierMs = barrierMs;
+  return result;
+}
+
 function finish(clients, expected, stats, latency) {
   phase = "done";
   for (const client of clients) client.destroy();
@@ -642,6 +861,7 @@ function finish(clients, expected, stats, latency) {
     const sorted = samples.subarray(0, sampleCount).sort();
     result.p50Ms = percentile(sorted, 50);
     result.p99Ms = percentile(sorted, 99);
+    result.p999Ms = percentile(sorted, 99.9);
     result.samples = sampleCount;
   }
   return result;
@@ -653,6 +873,7 @@ const scenarios = {
   fanout,
   chat,
   idle,
+  rooms,
   // One subscriber, one message in flight: each sample is a full A -> relay -> B trip.
   roundtrip: () => fanout(),
 };

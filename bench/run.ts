@@ -10,6 +10,23 @@
  * deno run -A bench/run.ts --only fanout-100 --cpu-prof   # .cpuprofile per server
  * ```
  *
+ * The servers (targets):
+ *
+ * - `baseline-ws`: bench/baseline_server.ts, what every ratio is measured against.
+ * - `relay-ws`: the relay over WebSocket, its clients asking for batched frames
+ *   (`{"type":"hello","batch":true}`, as our client library does): several
+ *   messages may share one WebSocket frame, one per line.
+ * - `relay-ws-plain`: the relay over WebSocket, its clients sending no hello, as
+ *   any third-party WebSocket client does: every message is a frame of its own.
+ * - `relay-ws-nohistory`: `relay-ws` with `--history 0`, so `relay-ws` shows what
+ *   room history costs (some scenarios only).
+ * - `relay-tcp`: the relay's raw TCP port, JSON lines (after the same hello).
+ * - `cluster-ws`: two relay nodes on one Redis (some scenarios only).
+ *
+ * A goal is a ratio against the target's reference (`baseline-ws`, or `relay-ws`
+ * for the cluster and for history off) or, written `{ absolute: N }`, a bound on
+ * the headline number itself (e.g. KB per idle connection).
+ *
  * Each server runs alone on core 0 and the load generator (bench/loadgen.mjs,
  * Node with the `ws` package) on core 1, when `taskset` exists. Every server
  * is started fresh for each scenario and stopped with SIGTERM afterwards.
@@ -19,19 +36,29 @@
 import { parseArgs } from "node:util";
 
 /**
- * Which server a run talks to, and over what. `cluster-ws` is two relay nodes
- * on one redis-server: the publisher on node A, the subscribers split between
+ * Which server a run talks to, and over what (see the module comment). `cluster-ws` is two
+ * relay nodes on one redis-server: the publisher on node A, the subscribers split between
  * A and B (all three processes on the server's core).
  */
 type Target =
   | "baseline-ws"
   | "relay-ws"
+  | "relay-ws-plain"
   | "relay-ws-nohistory"
   | "relay-tcp"
   | "cluster-ws";
 
-/** How a scenario's headline number is read. */
-type Kind = "throughput" | "latency" | "roundtrip" | "memory";
+/**
+ * How a scenario's headline number is read: messages per second (throughput, higher is
+ * better), p99 latency (latency, rooms), p50 latency (roundtrip), KB per connection (memory).
+ */
+type Kind = "throughput" | "latency" | "roundtrip" | "memory" | "rooms";
+
+/**
+ * A target's goal: its headline's ratio against its reference's in the same run (a number),
+ * or a bound on the headline itself, in the headline's unit (`{ absolute: 15 }`: 15 KB).
+ */
+type Goal = number | { absolute: number };
 
 /** One scenario of issue 4. */
 interface Scenario {
@@ -41,8 +68,8 @@ interface Scenario {
   /** Passed to the load generator, on top of target, ports and the server's pid. */
   config: Record<string, number | string | boolean>;
   timeoutMs: number;
-  /** The target's ratio against the baseline, per transport (see {@link meets}). */
-  goal: Partial<Record<Target, number>>;
+  /** Per target: a ratio against its reference, or an absolute bound (see {@link Goal}). */
+  goal: Partial<Record<Target, Goal>>;
   /** Also run on a two-node cluster, compared with the single node (relay-ws). */
   cluster?: boolean;
   /** Also run with history off (`--history 0`), so relay-ws shows what history costs. */
@@ -62,12 +89,22 @@ interface GenResult {
   rate?: number;
   p50Ms?: number;
   p99Ms?: number;
+  p999Ms?: number;
   samples?: number;
+  /** Rooms: messages published in the measured window, rooms, and how long setup took. */
+  messages?: number;
+  rooms?: number;
+  connectMs?: number;
+  joinMs?: number;
+  barrierMs?: number;
   perConnKB?: number;
   clients?: number;
   serverCpuMs?: number;
   serverWaitMs?: number;
   genCpuMs?: number;
+  /** CPU time other processes took on the server's core and the generator's (when pinned). */
+  otherServerCoreMs?: number;
+  otherGenCoreMs?: number;
   /** Cluster runs: Redis commands, and Redis socket reads, per message published. */
   redisCommandsPerMessage?: number;
   redisReadsPerMessage?: number;
@@ -86,6 +123,7 @@ interface Row {
 const TARGETS: readonly Target[] = [
   "baseline-ws",
   "relay-ws",
+  "relay-ws-plain",
   "relay-ws-nohistory",
   "relay-tcp",
   "cluster-ws",
@@ -110,7 +148,8 @@ function scenarios(quick: boolean): Scenario[] {
       timeoutMs: q(120_000, 20_000),
       // History on (relay-ws) must keep at least 85% of the rate with it off.
       goal: {
-        "relay-ws": 5,
+        "relay-ws": 6,
+        "relay-ws-plain": 6,
         "relay-tcp": 10,
         "cluster-ws": 0.5,
         "relay-ws-nohistory": 1 / 0.85,
@@ -139,7 +178,7 @@ function scenarios(quick: boolean): Scenario[] {
       name: "fanout-1000",
       title: `fan-out 1 -> ${q(1_000, 200).toLocaleString("en-US")} x ${
         q(2_000, 500).toLocaleString("en-US")
-      }`,
+      }, trickling`,
       kind: "throughput",
       config: {
         scenario: "fanout",
@@ -149,7 +188,7 @@ function scenarios(quick: boolean): Scenario[] {
         window: 200,
       },
       timeoutMs: q(120_000, 20_000),
-      goal: { "relay-ws": 4, "relay-tcp": 4 },
+      goal: { "relay-ws": 5, "relay-ws-plain": 5, "relay-tcp": 10 },
     },
     {
       name: "chat",
@@ -163,7 +202,7 @@ function scenarios(quick: boolean): Scenario[] {
         window: 50,
       },
       timeoutMs: q(90_000, 20_000),
-      goal: { "relay-ws": 4, "relay-tcp": 4 },
+      goal: { "relay-ws": 6, "relay-ws-plain": 6, "relay-tcp": 10 },
     },
     {
       name: "latency",
@@ -178,7 +217,7 @@ function scenarios(quick: boolean): Scenario[] {
         window: 200,
       },
       timeoutMs: q(60_000, 20_000),
-      goal: { "relay-ws": 1.5, "relay-tcp": 1.5 },
+      goal: { "relay-ws": 1, "relay-ws-plain": 1, "relay-tcp": 1 },
       cluster: true,
     },
     {
@@ -194,7 +233,7 @@ function scenarios(quick: boolean): Scenario[] {
         sampleLatency: true,
       },
       timeoutMs: q(60_000, 20_000),
-      goal: { "relay-ws": 1.5, "relay-tcp": 1.5 },
+      goal: { "relay-ws": 1.2, "relay-ws-plain": 1.2, "relay-tcp": 1.2 },
     },
     {
       name: "idle",
@@ -202,7 +241,29 @@ function scenarios(quick: boolean): Scenario[] {
       kind: "memory",
       config: { scenario: "idle", clients: q(5_000, 500) },
       timeoutMs: q(180_000, 30_000),
-      goal: { "relay-ws": 1.2, "relay-tcp": 1 },
+      // Over TCP, at most 15 KB per connection, whatever the baseline (it has no TCP).
+      goal: { "relay-ws": 1, "relay-ws-plain": 1, "relay-tcp": { absolute: 15 } },
+    },
+    {
+      name: "rooms",
+      title: `rooms: ${q(2_000, 400).toLocaleString("en-US")} clients in ${
+        q(100, 20)
+      } rooms, each says 64 B every 1-3 s, ${q(30, 8)} s`,
+      kind: "rooms",
+      config: {
+        scenario: "rooms",
+        clients: q(2_000, 400),
+        rooms: q(100, 20),
+        // Measured after connect, join, a barrier per room and this warm-up.
+        durationMs: q(30_000, 8_000),
+        warmupMs: q(3_000, 2_000),
+        minDelayMs: 1_000,
+        maxDelayMs: 3_000,
+        drainMs: 10_000,
+      },
+      // Connect and join 2,000 clients, the warm-up, 30 s and the drain, with room to spare.
+      timeoutMs: q(180_000, 60_000),
+      goal: { "relay-ws": 1, "relay-ws-plain": 1, "relay-tcp": 1 },
     },
   ];
 }
@@ -288,7 +349,16 @@ const LIFTED_LIMITS: readonly [string, string][] = [
   ["--room-rate-bytes", "1000000000000"],
   ["--direct-rate", "1000000000"],
   ["--direct-rate-bytes", "1000000000000"],
+  // The rooms scenario's 100 rooms are all created from 127.0.0.1.
+  ["--max-rooms-per-address", "1000000"],
 ];
+
+/**
+ * The V8 flags `deno task start` runs the relay with (deno.json): semi-spaces
+ * of at most 8 MB, where V8 lets them grow to 16 MB, so a burst of logins does
+ * not leave the young generation at its peak. The baseline keeps Deno's defaults.
+ */
+const RELAY_V8_FLAGS = "--v8-flags=--max-semi-space-size=8";
 
 async function relayFlags(): Promise<string[]> {
   const main = new URL("main.ts", ROOT).pathname;
@@ -433,7 +503,8 @@ async function startServer(
       String(tcpPort),
       ...extraFlags,
     ];
-  const argv = [...pin, Deno.execPath(), "run", "-A", ...profile, ...script];
+  const v8 = target === "baseline-ws" ? [] : [RELAY_V8_FLAGS];
+  const argv = [...pin, Deno.execPath(), "run", "-A", ...v8, ...profile, ...script];
   const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
     cwd: ROOT,
@@ -544,11 +615,17 @@ async function runOne(
     const result = await runGenerator(
       {
         ...scenario.config,
-        target: target === "cluster-ws" || target === "relay-ws-nohistory" ? "relay-ws" : target,
+        target: target === "cluster-ws" || target === "relay-ws-nohistory" ||
+            target === "relay-ws-plain"
+          ? "relay-ws"
+          : target,
+        // Plain WebSocket clients never ask for batched frames.
+        ...(target === "relay-ws-plain" ? { batch: false } : {}),
         host: "127.0.0.1",
         port: target === "relay-tcp" ? server.tcpPort : server.port,
         ...(cluster ? { ports: cluster.ports, serverPids: cluster.pids } : {}),
         serverPid: server.pid,
+        ...(pins.server.length > 0 ? { cores: { server: 0, generator: 1 } } : {}),
         clockTicks,
         textBytes: 64,
         timeoutMs: scenario.timeoutMs,
@@ -585,11 +662,24 @@ function headline(kind: Kind, r: GenResult): number | undefined {
     case "throughput":
       return r.rate;
     case "latency":
+    case "rooms":
       return r.p99Ms;
     case "roundtrip":
       return r.p50Ms;
     case "memory":
       return r.perConnKB;
+  }
+}
+
+/** The headline's unit (with its leading space) and how many decimals it is shown with. */
+function unitOf(kind: Kind): { unit: string; digits: number } {
+  switch (kind) {
+    case "throughput":
+      return { unit: " msg/s", digits: 0 };
+    case "memory":
+      return { unit: " KB/conn", digits: 1 };
+    default:
+      return { unit: " ms", digits: 3 };
   }
 }
 
@@ -602,26 +692,114 @@ function describe(kind: Kind, r: GenResult): string {
     case "latency":
     case "roundtrip":
       return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${fmt(r.p99Ms ?? NaN, 3)} ms`;
+    case "rooms":
+      return `p50 ${fmt(r.p50Ms ?? NaN, 3)} ms, p99 ${fmt(r.p99Ms ?? NaN, 3)} ms, p999 ${
+        fmt(r.p999Ms ?? NaN, 3)
+      } ms; ${fmt(r.rate ?? NaN)} deliveries/s`;
     case "memory":
       return `${fmt(r.perConnKB ?? NaN, 1)} KB/conn`;
   }
 }
 
-/** Higher is better for throughput, lower for everything else. */
-function meets(kind: Kind, ratio: number, goal: number): boolean {
-  return kind === "throughput" ? ratio >= goal : ratio <= goal;
+/** A number a summary line shows besides the headline, for some kinds. */
+interface Extra {
+  label: string;
+  unit: string;
+  digits: number;
+  value: (r: GenResult) => number | undefined;
 }
 
-function goalText(kind: Kind, goal: number | undefined): string {
+const cpuShare = (r: GenResult) =>
+  r.serverCpuMs !== undefined && r.elapsedMs ? (r.serverCpuMs / r.elapsedMs) * 100 : undefined;
+
+function extras(kind: Kind): Extra[] {
+  switch (kind) {
+    case "latency":
+      return [{ label: "p50", unit: " ms", digits: 3, value: (r) => r.p50Ms }];
+    case "roundtrip":
+      return [{ label: "p99", unit: " ms", digits: 3, value: (r) => r.p99Ms }];
+    case "rooms":
+      return [
+        { label: "p50", unit: " ms", digits: 3, value: (r) => r.p50Ms },
+        { label: "p999", unit: " ms", digits: 3, value: (r) => r.p999Ms },
+        { label: "", unit: " deliveries/s", digits: 0, value: (r) => r.rate },
+        {
+          label: "server CPU",
+          unit: " s",
+          digits: 2,
+          value: (r) => r.serverCpuMs === undefined ? undefined : r.serverCpuMs / 1000,
+        },
+        { label: "", unit: "% of a core", digits: 0, value: cpuShare },
+      ];
+    default:
+      return [];
+  }
+}
+
+/** Higher is better for throughput, lower for everything else. */
+function meets(kind: Kind, value: number, bound: number): boolean {
+  return kind === "throughput" ? value >= bound : value <= bound;
+}
+
+/**
+ * Whether `goal` is met: an absolute goal by the headline `value`, a ratio goal by `ratio`.
+ * Undefined when the number it needs is missing (a failed run).
+ */
+function metGoal(
+  kind: Kind,
+  target: Target,
+  goal: Goal,
+  value: number | undefined,
+  ratio: number | undefined,
+): boolean | undefined {
+  if (typeof goal === "object") {
+    return value === undefined ? undefined : meets(kind, value, goal.absolute);
+  }
+  if (ratio === undefined) return undefined;
+  // Without history at most 1/0.85 times as fast: with it, at most 15% slower.
+  return target === "relay-ws-nohistory" ? ratio <= goal : meets(kind, ratio, goal);
+}
+
+function goalText(kind: Kind, target: Target, goal: Goal | undefined): string {
   if (goal === undefined) return "";
-  const what = kind === "latency" ? "p99 " : kind === "roundtrip" ? "p50 " : "";
-  return `${what}${kind === "throughput" ? ">=" : "<="} ${goal}x`;
+  const what = kind === "latency" || kind === "rooms" ? "p99 " : kind === "roundtrip" ? "p50 " : "";
+  if (typeof goal === "object") {
+    const { unit, digits } = unitOf(kind);
+    return `${what}${kind === "throughput" ? ">=" : "<="} ${
+      fmt(goal.absolute, Math.min(digits, 1))
+    }${unit} (absolute)`;
+  }
+  if (target === "relay-ws-nohistory") {
+    return `<= ${fmt(goal, 2)}x (history costs <= 15%)`;
+  }
+  return `${what}${kind === "throughput" ? ">=" : "<="} ${fmt(goal, 2)}x`;
 }
 
 function cpu(ms: number | undefined, elapsedMs: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "";
   const share = elapsedMs ? ` (${fmt((ms / elapsedMs) * 100)}%)` : "";
   return `${fmt(ms / 1000, 2)} s${share}`;
+}
+
+/** Other processes took more than this share of the server's or the generator's core. */
+const CONTENDED = 0.05;
+/** ... and more than this (ms): /proc/stat counts in clock ticks, a few of them are noise. */
+const CONTENDED_MIN_MS = 50;
+
+/** How much of the two pinned cores other processes took while measuring; "" when unknown. */
+function others(r: GenResult): string {
+  if (r.otherServerCoreMs === undefined || r.otherGenCoreMs === undefined) return "";
+  return `${fmt(r.otherServerCoreMs / 1000, 2)} s / ${fmt(r.otherGenCoreMs / 1000, 2)} s${
+    contended(r) ? " CONTENDED" : ""
+  }`;
+}
+
+/** True when other processes took a noticeable share of either pinned core while measuring. */
+function contended(r: GenResult): boolean {
+  const busy = (ms: number | undefined) =>
+    r.elapsedMs !== undefined && ms !== undefined && ms > CONTENDED_MIN_MS &&
+    ms / r.elapsedMs > CONTENDED;
+  return busy(r.otherServerCoreMs) || busy(r.otherGenCoreMs);
 }
 
 /**
@@ -644,23 +822,27 @@ function ratioOf(rows: Row[], row: Row): number | undefined {
   return value / baseValue;
 }
 
-function metGoal(row: Row, ratio: number, goal: number): boolean {
-  // Without history at most 1/0.85 times as fast: with it, at most 15% slower.
-  return row.target === "relay-ws-nohistory"
-    ? ratio <= goal
-    : meets(row.scenario.kind, ratio, goal);
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** "median (min-max)" of a list, or n/a. */
+function spread(list: number[], digits: number): string {
+  return list.length === 0
+    ? "n/a"
+    : list.length === 1
+    ? fmt(list[0]!, digits)
+    : `${fmt(median(list), digits)} (${fmt(Math.min(...list), digits)}-${
+      fmt(Math.max(...list), digits)
+    })`;
+}
+
 /** One line per scenario and server: the median of the runs, and their spread. */
 function summary(rows: Row[]): string {
   const lines = [
-    "| scenario | server | median (spread) | vs reference: median (spread) | target |",
-    "| --- | --- | --- | --- | --- |",
+    "| scenario | server | median (spread) | vs reference: median (spread) | target | also: median (spread) |",
+    "| --- | --- | --- | --- | --- | --- |",
   ];
   const seen = new Set<string>();
   for (const row of rows) {
@@ -671,25 +853,33 @@ function summary(rows: Row[]): string {
     const { kind } = row.scenario;
     const values = runs.flatMap((r) => headline(kind, r.result) ?? []);
     const ratios = runs.flatMap((r) => ratioOf(rows, r) ?? []);
-    const unit = kind === "throughput" ? " msg/s" : kind === "memory" ? " KB" : " ms";
-    const digits = kind === "throughput" ? 0 : kind === "memory" ? 1 : 3;
-    const spread = (list: number[], d: number) =>
-      list.length === 0
-        ? "n/a"
-        : `${fmt(median(list), d)} (${fmt(Math.min(...list), d)}-${fmt(Math.max(...list), d)})`;
+    const { unit, digits } = unitOf(kind);
     const goal = row.scenario.goal[row.target];
     const reference = referenceOf(row.target);
-    const verdict = goal === undefined || ratios.length === 0
+    const met = goal === undefined ? undefined : metGoal(
+      kind,
+      row.target,
+      goal,
+      values.length > 0 ? median(values) : undefined,
+      ratios.length > 0 ? median(ratios) : undefined,
+    );
+    const verdict = goal === undefined
       ? ""
-      : `${row.target === "relay-ws-nohistory" ? "<=" : kind === "throughput" ? ">=" : "<="} ${
-        fmt(goal, 2)
-      }x: ${metGoal(row, median(ratios), goal) ? "met" : "MISSED"} on the median`;
+      : `${goalText(kind, row.target, goal)}: ${
+        met === undefined ? "n/a" : met ? "met" : "MISSED"
+      } on the median`;
+    const ok = runs.filter((r) => r.result.ok).length;
+    const busy = runs.filter((r) => contended(r.result)).length;
+    const also = extras(kind).map((extra) => {
+      const list = runs.flatMap((r) => r.result.ok ? extra.value(r.result) ?? [] : []);
+      return `${extra.label ? extra.label + " " : ""}${spread(list, extra.digits)}${extra.unit}`;
+    }).join("; ");
     lines.push(
       `| ${row.scenario.title} | ${row.target} | ${
         spread(values, digits)
-      }${unit} (${values.length} runs) | ${
+      }${unit} (${ok} of ${runs.length} runs ok${busy > 0 ? `, ${busy} contended` : ""}) | ${
         row.target === "baseline-ws" ? "" : `${spread(ratios, 2)}x of ${reference}`
-      } | ${verdict} |`,
+      } | ${verdict} | ${also} |`,
     );
   }
   return lines.join("\n");
@@ -697,51 +887,49 @@ function summary(rows: Row[]): string {
 
 function table(rows: Row[]): string {
   const lines = [
-    "| scenario | run | server | result | vs baseline | target | server CPU | server CPU wait | generator CPU | check |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| scenario | run | server | result | vs baseline | target | server CPU | server CPU wait | generator CPU | other processes on server / generator core | check |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const row of rows) {
     const { scenario, target, result } = row;
+    const { kind } = scenario;
     const reference = referenceOf(target);
-    const base = rows.find((r) =>
-      r.scenario === scenario && r.run === row.run && r.target === reference
-    );
-    const value = headline(scenario.kind, result);
-    const baseValue = base ? headline(scenario.kind, base.result) : undefined;
-    let ratio = "";
-    let verdict = "";
+    const value = headline(kind, result);
+    const ratio = ratioOf(rows, row);
     const goal = scenario.goal[target];
-    if (target === "baseline-ws") ratio = "1.00x";
-    else if (value !== undefined && baseValue !== undefined && baseValue > 0) {
-      const r = value / baseValue;
-      ratio = `${fmt(r, 2)}x${reference === "relay-ws" ? " of relay-ws" : ""}`;
-      if (goal !== undefined) verdict = metGoal(row, r, goal) ? ": met" : ": MISSED";
-    } else ratio = "n/a";
+    const ratioText = target === "baseline-ws"
+      ? "1.00x"
+      : ratio === undefined
+      ? "n/a"
+      : `${fmt(ratio, 2)}x${reference === "relay-ws" ? " of relay-ws" : ""}`;
+    const met = goal === undefined ? undefined : metGoal(kind, target, goal, value, ratio);
+    const verdict = met === undefined ? "" : met ? ": met" : ": MISSED";
     const redis = result.redisCommandsPerMessage === undefined
       ? ""
       : `; Redis per message: ${fmt(result.redisCommandsPerMessage, 3)} commands sent (${
         fmt(result.publishesPerMessage ?? NaN, 3)
       } PUBLISH, logins included), ${fmt(result.redisReadsPerMessage ?? NaN, 3)} reads`;
+    const setup = result.connectMs === undefined
+      ? ""
+      : `; ${fmt(result.messages ?? 0)} sent, ${fmt(result.samples ?? 0)} latencies; connect ${
+        fmt(result.connectMs / 1000, 1)
+      } s, join ${fmt((result.joinMs ?? 0) / 1000, 1)} s, barrier ${
+        fmt((result.barrierMs ?? 0) / 1000, 1)
+      } s`;
     const check = result.ok
       ? (result.expected !== undefined ? `ok, ${fmt(result.delivered ?? 0)} delivered` : "ok") +
-        redis
+        redis + setup
       : `${result.timedOut ? "TIMED OUT" : "FAILED"}: ${
         (result.firstError ?? "").replaceAll("|", "/").slice(0, 120)
       }`;
     // Memory is measured over connect and settle; its CPU share would mislead.
-    const elapsed = scenario.kind === "memory" ? undefined : result.elapsedMs;
+    const elapsed = kind === "memory" ? undefined : result.elapsedMs;
     lines.push(
-      `| ${scenario.title} | ${row.run} | ${target} | ${
-        describe(scenario.kind, result)
-      } | ${ratio} | ${
-        goal === undefined
-          ? ""
-          : (target === "relay-ws-nohistory"
-            ? `<= ${fmt(goal, 2)}x (history costs <= 15%)`
-            : goalText(scenario.kind, goal)) + verdict
+      `| ${scenario.title} | ${row.run} | ${target} | ${describe(kind, result)} | ${ratioText} | ${
+        goal === undefined ? "" : goalText(kind, target, goal) + verdict
       } | ${cpu(result.serverCpuMs, elapsed)} | ${cpu(result.serverWaitMs, elapsed)} | ${
         cpu(result.genCpuMs, elapsed)
-      } | ${check} |`,
+      } | ${others(result)} | ${check} |`,
     );
   }
   return lines.join("\n");
@@ -776,7 +964,11 @@ async function machine(pinned: boolean, loadBefore: string): Promise<string> {
         : "no taskset: nothing pinned"
     }; loopback; 64-byte message texts`,
     "- CPU columns: CPU seconds over the measured phase (share of one core); server CPU wait:" +
-    " time the server was runnable but another process had its core (/proc/PID/schedstat)",
+    " time the server was runnable but another thread or process had its core (/proc/PID/schedstat);" +
+    " other processes: CPU time the rest of the machine took on the two pinned cores" +
+    ` (/proc/stat), CONTENDED above ${CONTENDED * 100}% of either core (and ${CONTENDED_MIN_MS}` +
+    " ms): such a run's numbers," +
+    " latencies most, are skewed",
     `- load average before / after the run: ${loadBefore} / ${await loadAverage()}` +
     " (other work on the machine skews every number)",
   ].join("\n");
@@ -885,10 +1077,11 @@ async function main(): Promise<void> {
   ].join("\n");
   console.log("\n" + summary(rows) + "\n");
   await Deno.mkdir(new URL("results/", BENCH), { recursive: true });
-  const file = new URL(
-    `results/${stamp(started)}${flags.quick ? "-quick" : ""}.md`,
-    BENCH,
-  );
+  // Two runs started in the same minute must not overwrite each other.
+  let file = new URL(`results/${stamp(started)}${flags.quick ? "-quick" : ""}.md`, BENCH);
+  for (let n = 2; await Deno.stat(file).then(() => true, () => false); n++) {
+    file = new URL(`results/${stamp(started)}${flags.quick ? "-quick" : ""}-${n}.md`, BENCH);
+  }
   await Deno.writeTextFile(file, report);
   // The repository's `deno fmt --check` covers Markdown too.
   await new Deno.Command(Deno.execPath(), {

@@ -3,7 +3,7 @@
 // host checks included), and adds what Deno's own WebSocket cannot do: a frame
 // whose header announces more than the limit is refused (1009) before any of
 // it is buffered; before login a connection may send only a small budget of
-// bytes, counted on the socket; and one timer pings every peer.
+// bytes, counted on the socket; and peers are pinged (_ws_keepalive.ts).
 
 import type { Buffer } from "node:buffer";
 import type { IncomingMessage } from "node:http";
@@ -14,6 +14,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import type { Ticket } from "../core/mod.ts";
 import type { UpgradeWebSocketFn } from "./app.ts";
 import { FrameWriter, registerFrameWriter } from "./_ws_frames.ts";
+import { Keepalive, type Pinged } from "./_ws_keepalive.ts";
 
 /** Marks an app env that came with an upgrade request this hub can complete. */
 const CAN_UPGRADE = Symbol("crosswire.canUpgrade");
@@ -61,10 +62,19 @@ export interface WebSocketHubOptions {
   onError: (error: unknown) => void;
 }
 
-interface Peer {
+class Peer implements Pinged {
   readonly ws: WebSocket;
   /** Answered (or sent anything) since the last ping. */
-  alive: boolean;
+  alive = true;
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+  ping(): void {
+    this.ws.ping();
+  }
+  cut(): void {
+    this.ws.terminate();
+  }
 }
 
 /**
@@ -77,8 +87,7 @@ export class WebSocketHub {
   #options: WebSocketHubOptions;
   #wss: WebSocketServer;
   #peers = new Set<Peer>();
-  #keepalive: ReturnType<typeof setInterval> | undefined;
-  #lastTick = 0;
+  #keepalive: Keepalive<Peer> | undefined;
 
   constructor(options: WebSocketHubOptions) {
     this.#options = options;
@@ -97,10 +106,7 @@ export class WebSocketHub {
       env[EVENTS] = events;
       return new Response(null, { status: 200 });
     });
-    if (options.keepaliveMs > 0) {
-      this.#lastTick = performance.now();
-      this.#keepalive = setInterval(() => this.#tick(), options.keepaliveMs);
-    }
+    if (options.keepaliveMs > 0) this.#keepalive = new Keepalive(options.keepaliveMs);
   }
 
   /** Open WebSocket connections. */
@@ -134,14 +140,15 @@ export class WebSocketHub {
 
   /** Stops the keepalive timer. */
   stop(): void {
-    clearInterval(this.#keepalive);
+    this.#keepalive?.stop();
     this.#keepalive = undefined;
   }
 
   #open(ws: WebSocket, env: UpgradeEnv, events: WSEvents<WebSocket>): void {
     const onError = this.#options.onError;
-    const peer: Peer = { ws, alive: true };
+    const peer = new Peer(ws);
     this.#peers.add(peer);
+    this.#keepalive?.add(peer);
     const writer = new FrameWriter(env.socket, () => ws.readyState === 1);
     registerFrameWriter(ws, writer);
     const context = new WSContext<WebSocket>({
@@ -177,6 +184,7 @@ export class WebSocketHub {
     ws.on("error", () => call(() => events.onError?.(new Event("error"), context)));
     ws.on("close", (code, reason) => {
       this.#peers.delete(peer);
+      this.#keepalive?.delete(peer);
       const event = new CloseEvent("close", { code, reason: reason.toString("utf8") });
       call(() => events.onClose?.(event, context));
     });
@@ -209,25 +217,5 @@ export class WebSocketHub {
     };
     // Ahead of ws's own listener, so a chunk is counted before ws parses it.
     socket.prependListener("data", count);
-  }
-
-  // One timer for every peer. A peer that did not answer the previous ping is
-  // cut; but when this timer itself ran late (the process was stopped, or its
-  // event loop blocked), silence proves nothing, so that round only pings.
-  #tick(): void {
-    const now = performance.now();
-    const interval = this.#options.keepaliveMs;
-    const late = now - this.#lastTick > interval * 1.5;
-    this.#lastTick = now;
-    for (const peer of this.#peers) {
-      if (!peer.alive && !late) {
-        peer.ws.terminate();
-        continue;
-      }
-      peer.alive = false;
-      try {
-        peer.ws.ping();
-      } catch { /* closing */ }
-    }
   }
 }

@@ -34,8 +34,9 @@ export interface TcpServer {
   readonly finished: Promise<void>;
 }
 
-// An idle connection waits on a small buffer; a busy one reads in bigger gulps.
-const MIN_READ_BYTES = 2 * 1024;
+// An idle connection waits on a small buffer (most of what it will send is a
+// line or two); a busy one reads in bigger gulps.
+const MIN_READ_BYTES = 256;
 const MAX_READ_BYTES = 64 * 1024;
 /** How long a closing connection may take to flush before it is cut. */
 const CLOSE_GRACE_MS = 2000;
@@ -113,8 +114,8 @@ function serveConnection(
         session.feed(buffer.subarray(0, count));
         if (count === buffer.length && buffer.length < MAX_READ_BYTES) {
           buffer = new Uint8Array(Math.min(buffer.length * 4, MAX_READ_BYTES));
-        } else if (count < MIN_READ_BYTES && buffer.length > MIN_READ_BYTES) {
-          buffer = new Uint8Array(MIN_READ_BYTES);
+        } else if (count < buffer.length / 16 && buffer.length > MIN_READ_BYTES) {
+          buffer = new Uint8Array(buffer.length / 4); // quieter again: step back down
         }
       }
     } catch { /* reset, or closed by us */ }
