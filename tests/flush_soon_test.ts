@@ -20,24 +20,37 @@ Deno.test("flushSoon: a quiet pass flushes everything right after the task, in o
   assert.deepEqual(ran, [...ran].sort((a, b) => a - b));
 });
 
-Deno.test("flushSoon: a pass over budget leaves the rest to a timer, ahead of later wakes", async () => {
+Deno.test("flushSoon: a big pass over budget leaves the rest to a timer, ahead of later wakes", async () => {
   const ran: string[] = [];
-  for (let i = 0; i < 64; i++) {
+  const count = 400;
+  for (let i = 0; i < count; i++) {
     flushSoon(() => {
-      busy(0.1);
+      busy(0.02);
       ran.push(`a${i}`);
     });
   }
   await Promise.resolve();
   const first = ran.length;
-  assert.ok(first >= 16 && first < 64, `a millisecond's worth first, not all 64 (${first})`);
+  assert.ok(first >= 256 && first < count, `256 at least, then two milliseconds' worth (${first})`);
   flushSoon(() => ran.push("later"));
   await Promise.resolve();
   assert.equal(ran.length, first, "a wake while the timer waits waits for it too");
-  for (let turn = 0; turn < 100 && ran.length < 65; turn++) await nextTask();
+  for (let turn = 0; turn < 100 && ran.length <= count; turn++) await nextTask();
   assert.deepEqual(
-    ran.slice(first, 64),
-    Array.from({ length: 64 - first }, (_, i) => `a${first + i}`),
+    ran.slice(first, count),
+    Array.from({ length: count - first }, (_, i) => `a${first + i}`),
   );
-  assert.equal(ran[64], "later", "after the ones left over");
+  assert.equal(ran[count], "later", "after the ones left over");
+});
+
+Deno.test("flushSoon: a room-sized pass runs whole however slow", async () => {
+  const ran: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    flushSoon(() => {
+      busy(0.05);
+      ran.push(i);
+    });
+  }
+  await Promise.resolve();
+  assert.equal(ran.length, 100, "5 ms of writes, but only 100 connections: no waiting");
 });
