@@ -2,6 +2,7 @@
 // transport (loaded on demand, so browsers never see it) for tcp: and tls:.
 
 import { CrosswireClientError } from "./errors.ts";
+import { explainHandshake } from "./_handshake_error.ts";
 import type { ConnectOptions } from "./options.ts";
 import type { Transport } from "./transport.ts";
 import { openWebSocket } from "./websocket_transport.ts";
@@ -15,11 +16,20 @@ export function openerFor(url: URL, options: ConnectOptions): () => Promise<Tran
   if (custom) return () => custom(url);
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (url.protocol === "ws:" || url.protocol === "wss:") {
-    return () =>
-      openWebSocket(url, {
-        timeoutMs,
-        ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-      });
+    return async () => {
+      try {
+        return await openWebSocket(url, {
+          timeoutMs,
+          ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+        });
+      } catch (error) {
+        // A failed handshake says nothing of why (Deno's close code is 0): ask over HTTP.
+        if (error instanceof CrosswireClientError && error.code === "connect_failed") {
+          throw await explainHandshake(url, error, timeoutMs);
+        }
+        throw error;
+      }
+    };
   }
   if (url.protocol === "tcp:" || url.protocol === "tls:") {
     return async () => {

@@ -1,12 +1,15 @@
 /**
  * The terminal client: `deno run -A client/mod.ts [flags]`. Lines typed go to
- * the server as if typed in telnet; `/send` and `/quit` are handled here.
+ * the server as if typed in telnet; `/send` and `/quit` are handled here. On a
+ * terminal it keeps an input line (client/_line_editor.ts) that incoming text
+ * never garbles; from a pipe it reads and prints plain lines.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { formatBytes } from "../core/text_render.ts";
+import { formatBytes, TEXT_HELP } from "../core/text_render.ts";
 import { misleadingReason } from "../core/misleading.ts";
+import { cleanText } from "../core/sanitize.ts";
 import type { ServerEvent } from "../core/protocol.ts";
 import { connect, type CrosswireClient } from "./client.ts";
 import type { ConnectOptions } from "./options.ts";
@@ -15,6 +18,9 @@ import { saveDownload } from "./_downloads.ts";
 import { guessMediaType } from "./_media_type.ts";
 import { type Colors, colorsFor, styleFor } from "./_colors.ts";
 import { namesIn, renderClientEvent, renderEvent, showName } from "./_render.ts";
+import { RoomTracker } from "./_rooms.ts";
+import { complete, type CompletionSource } from "./_completion.ts";
+import { LineEditor } from "./_line_editor.ts";
 
 export { renderClientEvent, renderEvent, type RenderOptions, showName } from "./_render.ts";
 
@@ -43,14 +49,46 @@ recovered --" marks what the server no longer had.
 Type /help for the server's commands. Handled here:
   /send FILE [NAME]  share FILE with your current room, or privately with NAME
   /quit              leave and exit
+
+On a terminal the input line stays put while others talk. Tab completes
+commands and the names of people in your room; the up arrow recalls earlier
+lines; Ctrl-C clears the line, and on an empty line quits (as Ctrl-D does).
 `;
+
+// What `/help` adds after the server's list: the client's own commands and keys.
+const CLIENT_HELP = [
+  "Added by this terminal client:",
+  "  /send FILE [NAME]  share FILE with your current room, or privately with NAME",
+];
+const KEYS_HELP = [
+  "  Tab                complete a command, or the name of someone in your room",
+  "  Up, Down           earlier lines you typed",
+  "  Ctrl-C             clear the line; on an empty line, quit (as Ctrl-D does)",
+];
+
+// Every command Tab completes: the server's (from its own help) and /send.
+const COMMANDS = [
+  ...new Set([
+    ...TEXT_HELP.flatMap((line) => /^\s+(\/\w+)/.exec(line)?.[1] ?? []),
+    "/send",
+  ]),
+].sort();
 
 /** What the terminal client needs from its surroundings; tests may replace any of it. */
 interface Io {
   lines: AsyncIterator<string>;
   out(line: string): void;
   err(line: string): void;
+  /** Asks for one line (the name). */
   prompt(text: string): void;
+  /** An interactive terminal: an input line with a prompt, history and completion. */
+  interactive: boolean;
+  /** The prompt of the chat, once logged in; nothing when not interactive. */
+  setPrompt(text: string): void;
+  /** What Tab completes from, once logged in. */
+  completeFrom(source: CompletionSource): void;
+  /** Gives the terminal back; output after it goes straight out. */
+  close(): void;
   colors: Colors;
 }
 
@@ -115,24 +153,55 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const io = terminalIo();
-  const client = await logIn(url, flags.name, io, {
-    ...(caCerts ? { caCerts } : {}),
-    ...(flags["no-reconnect"] ? { reconnect: false } : {}),
-  });
-  if (!client) return 1;
-  return await session(client, flags.downloads, io);
+  try {
+    const client = await logIn(url, flags.name, io, {
+      ...(caCerts ? { caCerts } : {}),
+      ...(flags["no-reconnect"] ? { reconnect: false } : {}),
+    });
+    if (!client) return 1;
+    return await session(client, flags.downloads, io);
+  } finally {
+    io.close();
+  }
 }
 
+// A person at a terminal gets the line editor; pipes and scripts get plain lines, as ever.
 function terminalIo(): Io {
-  const encoder = new TextEncoder();
   const colors = colorsFor(Deno.stdout.isTerminal() && Deno.env.get("NO_COLOR") === undefined);
+  if (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()) {
+    let source: CompletionSource | undefined;
+    const editor = new LineEditor({
+      complete: (before) => source ? complete(before, source) : [[], before],
+    });
+    return {
+      lines: editor.lines,
+      out: (line) => editor.print(line),
+      err: (line) => editor.print(line, true),
+      prompt: (text) => editor.ask(text),
+      interactive: true,
+      setPrompt: (text) => editor.setPrompt(text),
+      completeFrom: (next) => source = next,
+      close: () => editor.close(),
+      colors,
+    };
+  }
+  const encoder = new TextEncoder();
   return {
     lines: stdinLines(),
     out: (line) => console.log(line),
     err: (line) => console.error(line),
     prompt: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
+    interactive: false,
+    setPrompt: () => {},
+    completeFrom: () => {},
+    close: () => {},
     colors,
   };
+}
+
+// `[lobby] > `, or `> ` outside any room.
+function promptFor(room: string | undefined): string {
+  return room === undefined ? "> " : `[${cleanText(room)}] > `;
 }
 
 async function* stdinLines(): AsyncGenerator<string> {
@@ -176,54 +245,31 @@ async function logIn(
         name = undefined;
         continue;
       }
-      io.err(`crosswire: cannot connect to ${url}: ${(error as Error).message}`);
+      // The library's message often names the URL already.
+      const message = (error as Error).message;
+      io.err(
+        message.includes(url)
+          ? `crosswire: ${message}`
+          : `crosswire: cannot connect to ${url}: ${message}`,
+      );
       return undefined;
     }
   }
-}
-
-// Tracks the room plain text goes to, the way the server does: the last room joined.
-class RoomTracker {
-  #rooms: string[];
-  #pendingJoin: string | undefined;
-
-  constructor(rooms: string[]) {
-    this.#rooms = [...rooms];
-  }
-
-  get current(): string | undefined {
-    return this.#rooms.at(-1);
-  }
-
-  typed(line: string): void {
-    const join = /^\/(?:join|j)\s+(\S+)/i.exec(line);
-    if (join) this.#pendingJoin = roomKey(join[1]!);
-  }
-
-  seen(event: ServerEvent, me: string): void {
-    if (event.type === "joined" && event.name === me) this.#moveToEnd(event.room);
-    if (event.type === "presence" && event.room === this.#pendingJoin) {
-      this.#pendingJoin = undefined;
-      if (this.#rooms.includes(event.room)) this.#moveToEnd(event.room);
-    }
-    if (event.type === "left" && event.name === me) {
-      this.#rooms = this.#rooms.filter((room) => room !== event.room);
-    }
-  }
-
-  #moveToEnd(room: string): void {
-    this.#rooms = [...this.#rooms.filter((each) => each !== room), room];
-  }
-}
-
-function roomKey(room: string): string {
-  return (room.startsWith("#") ? room.slice(1) : room).normalize("NFC");
 }
 
 async function session(client: CrosswireClient, downloads: string, io: Io): Promise<number> {
   const rooms = new RoomTracker(client.welcome.rooms);
   const saves = new Set<Promise<void>>();
   let leaving = false;
+  io.completeFrom({
+    commands: COMMANDS,
+    members: () => rooms.members(),
+    known: () => rooms.known(),
+    me: () => client.name,
+  });
+  io.setPrompt(promptFor(rooms.current));
+  // Each /help typed: the client's own commands follow the server's list.
+  let helpAsked = 0;
 
   const explained = new Set<string>();
   const show = (event: ServerEvent, replayed: boolean) => {
@@ -282,6 +328,12 @@ async function session(client: CrosswireClient, downloads: string, io: Io): Prom
       if (fromHistory > 0) fromHistory--;
     }
     show(event, replayed);
+    io.setPrompt(promptFor(rooms.current));
+    if (helpAsked > 0 && event.type === "notice" && event.text.startsWith(TEXT_HELP[0]!)) {
+      helpAsked--;
+      const lines = io.interactive ? [...CLIENT_HELP, ...KEYS_HELP] : CLIENT_HELP;
+      for (const line of lines) io.out(io.colors.dim(`* ${line}`));
+    }
   });
 
   let interrupted: () => void = () => {};
@@ -310,6 +362,7 @@ async function session(client: CrosswireClient, downloads: string, io: Io): Prom
       }
       const line = next.value;
       rooms.typed(line);
+      if (/^\/(?:help|\?)\s*$/i.test(line)) helpAsked++;
       if (/^\/(quit|exit)\s*$/i.test(line)) {
         leaving = true;
         await quit(client);

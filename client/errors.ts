@@ -18,7 +18,11 @@ import type { ErrorCode } from "../core/errors.ts";
  */
 export type ClientErrorCode =
   | ErrorCode
-  /** The connection could not be opened. */
+  /**
+   * The connection could not be opened. For a WebSocket the message says why
+   * when the server can tell: the HTTP status of a failed handshake (a wrong
+   * path, a refused host or origin, not a crosswire server) or the network error.
+   */
   | "connect_failed"
   /** The client is closed (for good), or closed before the reply arrived. */
   | "connection_closed"

@@ -1,7 +1,7 @@
 // The chat page in a real browser: Debian's Chromium driven by playwright-core,
 // next to a raw TCP (telnet-style) user, against the real server on free ports.
-// The page's WebSocket can be routed through Playwright (SocketGate) so a test
-// can drop it and hold the next one back while others talk.
+// The page's WebSocket can be routed through Playwright (SocketGate, in
+// tests/_browser.ts) so a test can drop it and hold the next one back while others talk.
 //
 // Without /usr/bin/chromium the test is skipped with a warning; under CI=true
 // that is a failure instead. Set CROSSWIRE_SCREENSHOT=docs/screenshot.png to
@@ -9,29 +9,24 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  type BrowserContext,
-  chromium,
-  type Page,
-  type WebSocketRoute,
-} from "npm:playwright-core@1.65.1";
+import type { Page } from "npm:playwright-core@1.65.1";
 import { type RunningServer, startServer } from "../server/mod.ts";
 import type { RelayOptions } from "../core/mod.ts";
 import { CuttingProxy, TcpLineClient } from "./_helpers.ts";
 import { redisMissing, startRedis } from "./_redis.ts";
 import { spawnCli } from "./_server_helpers.ts";
+import {
+  ignoreBrowser,
+  login,
+  message,
+  requireBrowser,
+  say,
+  SocketGate,
+  watch,
+  withChromium,
+} from "./_browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const WAIT_MS = 10_000;
 const MAX_FILE_BYTES = 256 * 1024;
-
-function chromiumInstalled(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
 
 /** A real PNG (a colour gradient), so the preview has something to decode. */
 async function gradientPng(width: number, height: number): Promise<Uint8Array> {
@@ -87,117 +82,11 @@ async function gradientPng(width: number, height: number): Promise<Uint8Array> {
   return png;
 }
 
-/** Problems a page reported: uncaught errors and CSP violations. */
-function watch(page: Page, label: string, problems: string[]): void {
-  page.on("pageerror", (error) => problems.push(`${label}: uncaught ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy|Refused to/i.test(message.text())) {
-      problems.push(`${label}: ${message.text()}`);
-    }
-  });
-  page.on("dialog", (dialog) => {
-    problems.push(`${label}: a dialog opened: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.setDefaultTimeout(WAIT_MS);
-}
-
-async function login(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.fill("#name", name);
-  await page.press("#name", "Enter");
-  await page.locator("#chat").waitFor({ state: "visible" });
-  await page.locator('#status[data-state="online"]').waitFor();
-  await page.locator('#member-list [data-name="' + name + '"]').waitFor();
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  await page.fill("#input", text);
-  await page.press("#input", "Enter");
-}
-
-/** The text of the newest message from `from` that contains `text`, as shown. */
-function message(page: Page, from: string, text: string) {
-  return page.locator(`#log .msg[data-from="${from}"] .text`, { hasText: text }).last();
-}
-
-/** Launches Chromium with a fresh profile; closes it (and removes the profile) afterwards. */
-async function withChromium(fn: (context: BrowserContext) => Promise<void>): Promise<void> {
-  const profile = await Deno.makeTempDir({ prefix: "crosswire-chromium-" });
-  let context: BrowserContext | undefined;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 760 },
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    await fn(context);
-  } finally {
-    await context?.close();
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-  }
-}
-
-/** A promise with its resolve function. */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => resolve = done);
-  return { promise, resolve };
-}
-
-/**
- * Routes a page's WebSocket connections through Playwright: each goes straight
- * to the server, unless the test holds them back; `drop()` closes the current
- * one as a network failure would, without a `quit`.
- */
-class SocketGate {
-  #current: WebSocketRoute | undefined;
-  #held: { release: ReturnType<typeof deferred>; arrived: ReturnType<typeof deferred> } | undefined;
-
-  static async install(page: Page): Promise<SocketGate> {
-    const gate = new SocketGate();
-    await page.routeWebSocket(/\/ws$/, async (route) => {
-      gate.#current = route;
-      const held = gate.#held;
-      if (held) {
-        held.arrived.resolve();
-        await held.release.promise;
-      }
-      route.connectToServer();
-    });
-    return gate;
-  }
-
-  /** Holds the next connections back until `release()`. */
-  hold(): void {
-    this.#held = { release: deferred(), arrived: deferred() };
-  }
-
-  /** Resolves once a connection is being held back. */
-  arrived(): Promise<void> {
-    if (!this.#held) throw new Error("hold() first");
-    return this.#held.arrived.promise;
-  }
-
-  /** Lets held connections through to the server. */
-  release(): void {
-    this.#held?.release.resolve();
-    this.#held = undefined;
-  }
-
-  /** Closes the page's current connection (and its server side) as if the network failed. */
-  async drop(): Promise<void> {
-    await this.#current?.close({ code: 4000, reason: "dropped by the test" });
-  }
+/** The names in the member list, in order. */
+function memberNames(page: Page): Promise<string[]> {
+  return page.locator("#member-list [data-name]").evaluateAll((items) =>
+    items.map((item) => (item as unknown as { dataset: { name: string } }).dataset.name)
+  );
 }
 
 /** The conversation on screen as short strings: message text, or `[gap]` for a gap marker. */
@@ -222,19 +111,12 @@ async function tellAll(user: TcpLineClient, lines: string[]): Promise<void> {
   await user.expect("here:");
 }
 
-const skip = !chromiumInstalled();
-if (skip && Deno.env.get("CI") !== "true") {
-  console.warn(
-    `\n⚠️  SKIPPING the browser tests: ${CHROMIUM} is missing (apt-get install chromium).\n`,
-  );
-}
-
 Deno.test({
   name: "chat page in Chromium talks to a telnet user, shares a picture and reconnects",
-  ignore: skip && Deno.env.get("CI") !== "true",
+  ignore: ignoreBrowser,
   // Sanitizers stay on: the browser, pages, sockets and servers are all closed.
   async fn() {
-    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    requireBrowser();
     // A short resume window: a closed tab's session ends (and its user leaves) soon.
     let server = await serve({ maxFileBytes: MAX_FILE_BYTES, resumeWindowMs: 500 });
     const httpPort = server.httpAddr.port;
@@ -350,8 +232,12 @@ Deno.test({
         await server.shutdown(2000);
         await tess.close();
         await ann.locator('#status:not([data-state="online"])').waitFor();
+        // Meanwhile the member list may be wrong: it is greyed, and the new server's replaces it.
+        await ann.locator("#members-panel.stale").waitFor();
         server = await serve({}, httpPort);
         await ann.locator('#status[data-state="online"]').waitFor({ timeout: 20_000 });
+        await ann.locator("#members-panel:not(.stale)").waitFor();
+        assert.deepEqual(await memberNames(ann), ["ann"], "tess left with the old server");
         await ann.locator("#log .line.notice", { hasText: "Reconnected —" }).waitFor();
         const telly = await TcpLineClient.login(server.tcpAddr!.port, "telly");
         tcpClients.push(telly);
@@ -395,9 +281,9 @@ async function withResumablePage(
 
 Deno.test({
   name: "chat page shows what was said while it reloaded, every line in order",
-  ignore: skip && Deno.env.get("CI") !== "true",
+  ignore: ignoreBrowser,
   async fn() {
-    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    requireBrowser();
     await withResumablePage({}, async (ann, gate, tess) => {
       await tellAll(tess, ["before one", "before two"]);
       await message(ann, "tess", "before two").waitFor();
@@ -432,9 +318,9 @@ Deno.test({
 
 Deno.test({
   name: "chat page recovers in place what it missed while its connection was down",
-  ignore: skip && Deno.env.get("CI") !== "true",
+  ignore: ignoreBrowser,
   async fn() {
-    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    requireBrowser();
     await withResumablePage({}, async (ann, gate, tess) => {
       await tellAll(tess, ["one"]);
       await message(ann, "tess", "one").waitFor();
@@ -462,9 +348,9 @@ Deno.test({
 
 Deno.test({
   name: "chat page marks a gap when more was said while it was away than the room keeps",
-  ignore: skip && Deno.env.get("CI") !== "true",
+  ignore: ignoreBrowser,
   async fn() {
-    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    requireBrowser();
     await withResumablePage({ historySize: 5 }, async (ann, gate, tess) => {
       await tellAll(tess, ["seen"]);
       await message(ann, "tess", "seen").waitFor();
@@ -490,9 +376,9 @@ Deno.test({
 Deno.test({
   name: "chat page on a cluster: cut off from node A, it comes back on node B with every line, " +
     "and a longer cut shows a gap",
-  ignore: (skip || redisMissing()) && Deno.env.get("CI") !== "true",
+  ignore: ignoreBrowser || (redisMissing() && Deno.env.get("CI") !== "true"),
   async fn() {
-    if (skip) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser tests cannot run`);
+    requireBrowser();
     await using redis = await startRedis();
     const prefix = `b${crypto.randomUUID().slice(0, 8)}:`;
     const flags = ["--redis", redis.url, "--redis-prefix", prefix, "--history", "5"];

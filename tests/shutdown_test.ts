@@ -1,6 +1,7 @@
 // The server CLI (main.ts) as a process: signals, a port in use, --help.
 import assert from "node:assert/strict";
 import {
+  eventually,
   SpawnedProcess,
   startTestServer,
   TcpLineClient,
@@ -8,6 +9,7 @@ import {
   within,
   WsJsonClient,
 } from "./_helpers.ts";
+import { ignoreTmux, requireTmux, TmuxPane } from "./_tmux.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -87,10 +89,79 @@ for (const which of ["HTTP", "TCP"] as const) {
     assert.equal(status.code, 1);
     const stderr = server.stderr.seen.filter((line) => line.trim() !== "");
     assert.equal(stderr.length, 1, `exactly one line on stderr:\n${stderr.join("\n")}`);
-    assert.match(stderr[0]!, /already in use/);
+    // It names the port that is taken, and only that one.
+    assert.equal(
+      stderr[0],
+      which === "HTTP"
+        ? `crosswire: the HTTP port ${port} is already in use; pick another with --port`
+        : `crosswire: the TCP port ${port} is already in use; pick another with --tcp-port (or --no-tcp)`,
+    );
     assert.doesNotMatch(stderr[0]!, /\bat\b.*:\d+:\d+|Error:|Stack/);
   });
 }
+
+Deno.test({
+  name: "deno task start: Ctrl-C in a terminal prints one shutdown line",
+  ignore: ignoreTmux,
+}, async () => {
+  requireTmux();
+  // In a terminal, Ctrl-C signals the whole foreground group: deno task and
+  // the server both get SIGINT, and deno task forwards its own too. The output
+  // goes to a file, read once the server has exited.
+  const dir = await Deno.makeTempDir({ prefix: "crosswire_ctrl_c_" });
+  const out = `${dir}/out.txt`;
+  const read = () => Deno.readTextFile(out).catch(() => "");
+  try {
+    await using pane = await TmuxPane.start([
+      "sh",
+      "-c",
+      // The shell outlives the Ctrl-C (a handler, unlike an ignored signal, is not inherited).
+      `trap : INT; "$0" task start --host 127.0.0.1 --port 0 --no-tcp > "$1" 2>&1; echo "[done]" >> "$1"`,
+      Deno.execPath(),
+      out,
+    ], { cwd: ROOT });
+    let port = 0;
+    await eventually(
+      async () => {
+        port = Number(/ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(await read())?.[1] ?? 0);
+        return port > 0;
+      },
+      "the startup line",
+      START_MS,
+    );
+    await pane.press("C-c");
+    await eventually(async () => (await read()).includes("[done]"), "the server to exit");
+    const lines = (await read()).split("\n").filter((line) => line.includes("shutting down"));
+    assert.deepEqual(lines, ["crosswire: shutting down"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts: a bad PORT in the environment names PORT, a bad --port names --port", async () => {
+  const run = async (args: string[], env: Record<string, string>) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "--host", "127.0.0.1", "--no-tcp", ...args],
+      env,
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr).trim() };
+  };
+  assert.deepEqual(await run([], { PORT: "abc" }), {
+    code: 1,
+    stderr: 'crosswire: PORT must be a port number from 0 to 65535, not "abc"',
+  });
+  assert.deepEqual(await run(["--port", "99999"], { PORT: "8080" }), {
+    code: 1,
+    stderr: 'crosswire: --port must be a port number from 0 to 65535, not "99999"',
+  });
+  assert.deepEqual(await run([], { PORT: " " }), {
+    code: 1,
+    stderr: 'crosswire: PORT must be a port number from 0 to 65535, not " "',
+  });
+});
 
 Deno.test("main.ts: --help lists the flags and exits 0", async () => {
   await using server = startMain(["--help"]);

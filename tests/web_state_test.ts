@@ -7,6 +7,7 @@ import {
   activeChannel,
   bannerText,
   type Channel,
+  conversationColors,
   dmKey,
   documentTitle,
   initialState,
@@ -19,6 +20,8 @@ import {
   statusText,
 } from "../web/_state.ts";
 import { InputHistory } from "../web/_input_history.ts";
+import { colorIn } from "../web/_colors.ts";
+import { colorSlot } from "../web/_format.ts";
 
 const T0 = 1_800_000_000_000;
 
@@ -342,6 +345,72 @@ Deno.test("reduce() tells a quit from a lost connection, and ignores what it doe
     assert.equal(reduce(online, event, T0), online, event.type);
   }
   assert.equal(statusText(initialState(), T0), "Not connected");
+});
+
+Deno.test("reduce() marks member lists stale while the connection is down, until presence", () => {
+  let state = run([
+    ...LOGGED_IN,
+    joined("ann", "games"),
+    { type: "presence", room: "games", members: ["ann", "cid"], count: 2 },
+    { type: "open_dm", name: "dee" },
+  ]);
+  const stale = (key: string) => channel(state, key).stale;
+  assert.equal(stale(roomKey("lobby")), false);
+  state = run([{ type: "reconnecting", attempt: 1, delayMs: 1000, code: 1006, reason: "" }], state);
+  assert.equal(stale(roomKey("lobby")), true);
+  assert.equal(stale(roomKey("games")), true);
+  assert.equal(stale(dmKey("dee")), false, "a private conversation has no presence");
+  // Still listed (the page cannot know who left), but marked as possibly wrong.
+  assert.deepEqual(channel(state, roomKey("lobby")).members, ["ann", "bob"]);
+  // Back: each room's fresh presence replaces its list and clears the mark.
+  state = run([
+    { type: "resumed", session: true, rooms: [{ room: "lobby", recovered: true, count: 0 }] },
+    { type: "presence", room: "lobby", members: ["ann"], count: 1 },
+  ], state);
+  assert.equal(stale(roomKey("lobby")), false);
+  assert.deepEqual(channel(state, roomKey("lobby")).members, ["ann"]);
+  assert.equal(stale(roomKey("games")), true, "until its own presence comes");
+  // A close (the library gave up) and a new login mark them too; leaving clears the mark.
+  state = run([{ type: "close", code: 1006, reason: "" }], state);
+  assert.equal(stale(roomKey("lobby")), true);
+  state = run([{ type: "connecting" }, {
+    type: "left",
+    ts: T0,
+    room: "games",
+    name: "ann",
+    reason: "leave",
+  }], state);
+  assert.equal(stale(roomKey("lobby")), true);
+  assert.equal(stale(roomKey("games")), false);
+});
+
+Deno.test("reduce() gives the members of a room different colours while colours are free", () => {
+  // Someone whose name has ann's own colour.
+  const twin = Array.from({ length: 500 }, (_, i) => `t${i}`)
+    .find((name) => colorSlot(name) === colorSlot("ann"))!;
+  let state = run([
+    ...LOGGED_IN,
+    joined(twin),
+    { type: "message", id: "x", ts: T0, room: "lobby", from: twin, text: "hi" },
+  ]);
+  let colors = conversationColors(state, channel(state, roomKey("lobby")));
+  assert.equal(colorIn(colors, "ann"), colorSlot("ann"), "ours never moves");
+  assert.equal(colorIn(colors, "bob"), colorSlot("bob"));
+  assert.notEqual(colorIn(colors, twin), colorIn(colors, "ann"));
+  assert.notEqual(colorIn(colors, twin), colorIn(colors, "bob"));
+  // Colours stay put as others come and go.
+  const before = colorIn(colors, twin);
+  state = run([
+    joined("cid"),
+    { type: "left", ts: T0, room: "lobby", name: "bob", reason: "leave" },
+  ], state);
+  colors = conversationColors(state, channel(state, roomKey("lobby")));
+  assert.equal(colorIn(colors, twin), before);
+  // A private conversation: the two of us apart, even with the same colour of our own.
+  state = run([{ type: "open_dm", name: twin }], state);
+  const dm = conversationColors(state, channel(state, dmKey(twin)));
+  assert.notEqual(colorIn(dm, twin), colorIn(dm, "ann"));
+  assert.equal(conversationColors(state, channel(state, dmKey(twin))), dm, "the same object");
 });
 
 Deno.test("InputHistory.recall() steps through sent lines and keeps the draft", () => {

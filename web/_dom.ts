@@ -121,12 +121,18 @@ export interface FormElem extends Elem {
 export interface TagMap {
   a: AnchorElem;
   button: ButtonElem;
+  code: Elem;
+  dd: Elem;
   div: Elem;
+  dl: Elem;
+  dt: Elem;
+  h3: Elem;
   img: ImageElem;
   li: Elem;
   p: Elem;
   span: Elem;
   time: TimeElem;
+  ul: Elem;
 }
 
 /** The document, as much of it as the page uses. */

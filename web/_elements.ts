@@ -29,9 +29,12 @@ export function nameTag(name: string, className: string, text = name): Elem[] {
   return [tag, badge];
 }
 
-/** A round badge with the name's first letter in the name's colour. */
-export function avatar(name: string): Elem {
-  const element = el("span", `avatar c${colorSlot(name)}`, [...name][0]?.toUpperCase() ?? "?");
+/**
+ * A rounded badge with the name's first letter, in colour `slot` (the room's
+ * colour for the name, web/_colors.ts; by default the name's own).
+ */
+export function avatar(name: string, slot: number = colorSlot(name)): Elem {
+  const element = el("span", `avatar c${slot}`, [...name][0]?.toUpperCase() ?? "?");
   element.setAttribute("aria-hidden", "true");
   return element;
 }

@@ -4,13 +4,17 @@
 // web/app.ts turns into requests and events.
 
 import { type ButtonElem, document, type Elem, type FormElem, type InputElem } from "./_dom.ts";
+import { colorIn, type Colors } from "./_colors.ts";
 import { avatar, el, nameTag } from "./_elements.ts";
+import { emptyView } from "./_empty.ts";
 import { colorSlot } from "./_format.ts";
+import { emptyContent } from "./_render_empty.ts";
 import { LogView } from "./_render_log.ts";
 import {
   activeChannel,
   bannerText,
   type Channel,
+  conversationColors,
   documentTitle,
   joinedRooms,
   type PageState,
@@ -63,6 +67,7 @@ export function findUi() {
     dropTarget: $("drop-target"),
     membersPanel: $("members-panel"),
     memberCount: $("member-count"),
+    memberNote: $("member-note"),
     memberList: $("member-list"),
     scrim: $("scrim"),
   };
@@ -90,11 +95,14 @@ export class Renderer {
   /** Whether the log is scrolled to (near) its end, so new entries keep it there. */
   #pinned = true;
   #chatShown = false;
-  #drawn = { header: "", sidebar: "", members: "", me: "" };
+  #drawn = { header: "", sidebar: "", members: "", me: "", empty: "" };
+  /** The pane's empty state (web/_empty.ts), above the log; hidden once there are messages. */
+  #empty: Elem = el("div", "empty");
 
   constructor(ui: Ui, actions: Actions) {
     this.#ui = ui;
     this.#actions = actions;
+    this.#empty.id = "empty";
     ui.log.addEventListener("scroll", () => this.#pinned = this.#nearBottom(), { passive: true });
   }
 
@@ -171,20 +179,17 @@ export class Renderer {
       this.#logs.delete(key);
     }
     const channel = activeChannel(state);
+    const colors = conversationColors(state, channel);
+    this.#renderEmpty(state, colors);
     if (channel?.key !== this.#shown) {
       this.#shown = channel?.key;
       this.#pinned = true;
       if (channel) {
         const view = this.#logFor(channel.key);
-        view.update(channel.items);
-        this.#ui.log.replaceChildren(view.element);
+        view.update(channel.items, colors);
+        this.#ui.log.replaceChildren(this.#empty, view.element);
       } else {
-        const empty = el("div", "empty");
-        empty.append(
-          el("p", "empty-title", "You are not in any room."),
-          el("p", "", "Join or create one from the list of rooms."),
-        );
-        this.#ui.log.replaceChildren(empty);
+        this.#ui.log.replaceChildren(this.#empty);
       }
       this.#scrollToBottom();
       this.closeDrawers();
@@ -192,7 +197,20 @@ export class Renderer {
     }
     if (!channel) return;
     const stick = this.#nearBottom();
-    if (this.#logFor(channel.key).update(channel.items) && stick) this.#scrollToBottom();
+    if (this.#logFor(channel.key).update(channel.items, colors) && stick) this.#scrollToBottom();
+  }
+
+  #renderEmpty(state: PageState, colors: Colors): void {
+    const view = emptyView(state);
+    const signature = JSON.stringify([view, view?.kind === "room" ? [...colors] : []]);
+    if (signature === this.#drawn.empty) return;
+    this.#drawn.empty = signature;
+    const empty = this.#empty;
+    empty.hidden = view === undefined;
+    if (view === undefined) return empty.replaceChildren();
+    empty.className = view.kind === "none" ? "empty" : "empty empty-card";
+    empty.dataset.kind = view.kind;
+    empty.replaceChildren(...emptyContent(view, colors, (room) => this.#actions.joinRoom(room)));
   }
 
   #logFor(key: string): LogView {
@@ -305,16 +323,27 @@ export class Renderer {
   #renderMembers(state: PageState): void {
     const ui = this.#ui;
     const channel = activeChannel(state);
+    const colors = conversationColors(state, channel);
+    const stale = channel?.kind === "room" && channel.joined && channel.stale;
     const signature = JSON.stringify([
       state.me,
       channel?.key,
       channel?.joined,
       channel?.count,
       channel?.members,
+      stale,
+      [...colors],
     ]);
     if (signature === this.#drawn.members) return;
     this.#drawn.members = signature;
-    const item = (name: string) => this.#memberItem(state, name);
+    // While the connection is down the list may show people who are gone: greyed, and said so.
+    ui.membersPanel.classList.toggle("stale", stale);
+    ui.memberList.setAttribute("aria-busy", String(stale));
+    // Only while shown: a hidden element named by aria-describedby would still be read out.
+    if (stale) ui.memberList.setAttribute("aria-describedby", "member-note");
+    else ui.memberList.removeAttribute("aria-describedby");
+    ui.memberNote.hidden = !stale;
+    const item = (name: string) => this.#memberItem(state, name, colors);
     if (!channel || channel.kind !== "room" || !channel.joined) {
       ui.memberCount.textContent = "";
       ui.memberList.replaceChildren();
@@ -328,13 +357,13 @@ export class Renderer {
     }
   }
 
-  #memberItem(state: PageState, name: string): Elem {
+  #memberItem(state: PageState, name: string, colors: Colors): Elem {
     const item = el("li");
     const own = name.toLowerCase() === state.me.toLowerCase();
     const button = el("button", own ? "member own" : "member");
     button.type = "button";
     button.dataset.name = name;
-    button.append(avatar(name), ...nameTag(name, "member-name"));
+    button.append(avatar(name, colorIn(colors, name)), ...nameTag(name, "member-name"));
     if (own) {
       button.append(el("span", "you", "you"));
       button.disabled = true;

@@ -4,8 +4,9 @@
 // went away (trimmed, cleared) are removed with their file URLs revoked.
 
 import type { Elem } from "./_dom.ts";
+import { colorIn, type Colors } from "./_colors.ts";
 import { avatar, el, nameTag, timeElement } from "./_elements.ts";
-import { colorSlot, formatBytes, isPreviewableImage, markedName, splitLinks } from "./_format.ts";
+import { formatBytes, isPreviewableImage, markedName, splitLinks } from "./_format.ts";
 import type { GapItem, LineItem, LogItem, MessageItem } from "./_state.ts";
 import { document } from "./_dom.ts";
 
@@ -14,7 +15,9 @@ export class LogView {
   /** The element holding the entries; the page shows it while the conversation is on screen. */
   readonly element: Elem = el("div", "log-inner");
   #items: readonly LogItem[] = [];
-  #entries = new Map<number, { item: LogItem; element: Elem }>();
+  #colors: Colors = new Map();
+  /** By item `seq`: its element, and the sender's colour it was drawn in. */
+  #entries = new Map<number, { item: LogItem; element: Elem; slot: number | undefined }>();
   #grew: () => void;
 
   /** @param grew Called when an entry grows after it was drawn (a picture loaded). */
@@ -23,16 +26,19 @@ export class LogView {
   }
 
   /**
-   * Makes the log show `items`, in order.
+   * Makes the log show `items`, in order, each sender in their colour in `colors`.
    *
    * @returns Whether anything changed.
    */
-  update(items: readonly LogItem[]): boolean {
-    if (items === this.#items) return false;
+  update(items: readonly LogItem[], colors: Colors): boolean {
+    if (items === this.#items && colors === this.#colors) return false;
     this.#items = items;
+    this.#colors = colors;
     const wanted = new Map(items.map((item) => [item.seq, item]));
     for (const [seq, entry] of this.#entries) {
-      if (wanted.get(seq) === entry.item) continue;
+      const item = wanted.get(seq);
+      // A sender whose colour changed (rare: colours stay put while free) is drawn again.
+      if (item === entry.item && slotOf(item, colors) === entry.slot) continue;
       discard(entry.element);
       this.#entries.delete(seq);
     }
@@ -40,7 +46,8 @@ export class LogView {
     for (const item of items) {
       let entry = this.#entries.get(item.seq);
       if (!entry) {
-        entry = { item, element: this.#build(item) };
+        const slot = slotOf(item, colors);
+        entry = { item, element: this.#build(item, slot), slot };
         this.#entries.set(item.seq, entry);
       }
       const here: Elem | null = previous
@@ -62,16 +69,20 @@ export class LogView {
     this.#items = [];
   }
 
-  #build(item: LogItem): Elem {
+  #build(item: LogItem, slot: number | undefined): Elem {
     switch (item.kind) {
       case "message":
-        return messageEntry(item, this.#grew);
+        return messageEntry(item, this.#grew, slot ?? 0);
       case "line":
         return lineEntry(item);
       case "gap":
         return gapEntry(item);
     }
   }
+}
+
+function slotOf(item: LogItem | undefined, colors: Colors): number | undefined {
+  return item?.kind === "message" ? colorIn(colors, item.from) : undefined;
 }
 
 function discard(element: Elem): void {
@@ -159,7 +170,7 @@ function fileBody(item: MessageItem, grew: () => void): Elem {
   return body;
 }
 
-function messageEntry(item: MessageItem, grew: () => void): Elem {
+function messageEntry(item: MessageItem, grew: () => void, slot: number): Elem {
   const classes = ["msg"];
   if (item.own) classes.push("own");
   if (item.isPrivate) classes.push("private");
@@ -168,25 +179,23 @@ function messageEntry(item: MessageItem, grew: () => void): Elem {
   const entry = el("div", classes.join(" "));
   entry.dataset.from = item.from;
   if (item.id !== undefined) entry.dataset.id = item.id;
-  entry.append(avatar(item.from));
+  entry.append(avatar(item.from, slot));
   const body = el("div", "body");
-  const meta = el("div", "meta");
-  meta.append(...nameTag(item.from, `from c${colorSlot(item.from)}`));
-  if (item.isPrivate) {
-    meta.append(
-      el("span", "tag", item.own ? `private to ${markedName(item.to ?? "")}` : "private"),
-    );
-  }
-  meta.append(timeElement(item.ts));
-  body.append(meta);
-  if (item.file) {
-    body.append(fileBody(item, grew));
-  } else if (item.action) {
+  const tag = item.isPrivate
+    ? [el("span", "tag", item.own ? `private to ${markedName(item.to ?? "")}` : "private")]
+    : [];
+  if (item.action && !item.file) {
+    // `* ann waves`: the name starts the line, so the time goes on that row, at its end.
     const line = textBody(item.text ?? "");
-    line.prepend(...nameTag(item.from, `actor c${colorSlot(item.from)}`, `${item.from} `));
-    body.append(line);
+    line.prepend(...nameTag(item.from, `actor c${slot}`, `${item.from} `));
+    const row = el("div", "action-row");
+    row.append(line, ...tag, timeElement(item.ts));
+    body.append(row);
   } else {
-    body.append(textBody(item.text ?? ""));
+    const meta = el("div", "meta");
+    meta.append(...nameTag(item.from, `from c${slot}`), ...tag, timeElement(item.ts));
+    body.append(meta);
+    body.append(item.file ? fileBody(item, grew) : textBody(item.text ?? ""));
   }
   entry.append(body);
   return entry;

@@ -18,6 +18,8 @@ import type {
   Position,
   ServerEvent,
 } from "../core/protocol.ts";
+import type { Addresses } from "./_addresses.ts";
+import { assignColors, type Colors } from "./_colors.ts";
 import { markedName } from "./_format.ts";
 
 /** Log entries kept per conversation; older ones drop off the top. */
@@ -50,6 +52,8 @@ export type PageAction =
   | { type: "clear"; key: string }
   /** A line in the page's own voice; in `key`, else the conversation on screen. */
   | { type: "note"; text: string; style: NoteStyle; key?: string }
+  /** Where others can join from (for the empty room's invitation). */
+  | { type: "addresses"; addresses: Addresses }
   /**
    * Earlier messages fetched with `client.history()`: merged in place by
    * position, never twice, and never counted as unread.
@@ -126,6 +130,13 @@ export interface Channel {
   joined: boolean;
   members: readonly string[];
   count: number;
+  /**
+   * Rooms only: `members` may be out of date (the connection dropped); a
+   * fresh `presence` replaces them.
+   */
+  stale: boolean;
+  /** Rooms only: each member's colour, kept apart while colours are free (web/_colors.ts). */
+  colors: Colors;
 }
 
 /** Where the connection is. */
@@ -155,6 +166,8 @@ export interface PageState {
   visible: boolean;
   /** The next log item's `seq`. */
   seq: number;
+  /** Where others can join from, once known. */
+  addresses: Addresses | undefined;
 }
 
 /**
@@ -173,6 +186,7 @@ export function initialState(visible = true): PageState {
     directory: new Map(),
     visible,
     seq: 1,
+    addresses: undefined,
   };
 }
 
@@ -185,6 +199,23 @@ export const dmKey = (name: string): string => `@${name.toLowerCase()}`;
 export function activeChannel(state: PageState): Channel | undefined {
   return state.active === undefined ? undefined : state.channels.get(state.active);
 }
+
+/**
+ * The colours of the people in `channel` (web/_colors.ts): a room's, kept as
+ * members come and go; in a private conversation, ours and theirs, apart.
+ */
+export function conversationColors(state: PageState, channel: Channel | undefined): Colors {
+  if (channel?.kind !== "dm") return channel?.colors ?? NO_COLORS;
+  // The same object while the pair is the same, so the log is not walked again for nothing.
+  const pair = `${state.me}\n${channel.name}`;
+  if (dmColors?.pair !== pair) {
+    dmColors = { pair, colors: assignColors(NO_COLORS, [state.me, channel.name], state.me) };
+  }
+  return dmColors.colors;
+}
+
+const NO_COLORS: Colors = new Map();
+let dmColors: { pair: string; colors: Colors } | undefined;
 
 /** The rooms we are in, in the order we met them. */
 export function joinedRooms(state: PageState): Channel[] {
@@ -272,7 +303,13 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
         for (const room of event.rooms) next = upsert(next, room, "room", { joined: true });
         for (const channel of next.channels.values()) {
           if (channel.kind === "room" && channel.joined && !event.rooms.includes(channel.name)) {
-            next = putChannel(next, { ...channel, joined: false, members: [], count: 0 });
+            next = putChannel(next, {
+              ...channel,
+              joined: false,
+              members: [],
+              count: 0,
+              stale: false,
+            });
           }
         }
         if (!activeChannel(next)) next = select(next, joinedRooms(next)[0]?.key);
@@ -346,7 +383,7 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
       const key = roomKey(event.room);
       const channel = state.channels.get(key) ?? newChannel("room", event.room);
       if (event.name === state.me) {
-        let next = putChannel(state, { ...channel, joined: false, members: [] });
+        let next = putChannel(state, { ...channel, joined: false, members: [], stale: false });
         const remaining = (state.directory.get(event.room) ?? 1) - 1;
         next = withDirectory(next, event.room, remaining);
         if (state.active === key) next = select(next, joinedRooms(next)[0]?.key ?? key);
@@ -403,6 +440,7 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
         ...channel,
         members: [...event.members],
         count: event.count,
+        stale: false,
       });
       return withDirectory(next, event.room, event.count);
     }
@@ -426,7 +464,7 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
         );
       }
       return {
-        ...next,
+        ...staleMembers(next),
         connection: { phase: "reconnecting", attempt: event.attempt, retryAt: now + event.delayMs },
       };
     }
@@ -447,7 +485,7 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
     case "gap":
       return addGap(state, event, now);
     case "close": {
-      const next: PageState = { ...state, connection: { phase: "offline" } };
+      const next: PageState = { ...staleMembers(state), connection: { phase: "offline" } };
       if (!state.everConnected) return next;
       if (state.quitting) return note(next, "You are disconnected.", "notice", now);
       return note(
@@ -458,7 +496,7 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
       );
     }
     case "connecting":
-      return { ...state, connection: { phase: "connecting" }, quitting: false };
+      return { ...staleMembers(state), connection: { phase: "connecting" }, quitting: false };
     case "connect_failed":
       return { ...state, connection: { phase: "offline" } };
     case "quitting":
@@ -494,6 +532,8 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
     }
     case "note":
       return note(state, event.text, event.style, now, event.key);
+    case "addresses":
+      return { ...state, addresses: event.addresses };
     default:
       return state;
   }
@@ -515,13 +555,30 @@ function newChannel(kind: "room" | "dm", name: string): Channel {
     joined: false,
     members: [],
     count: 0,
+    stale: false,
+    colors: new Map(),
   };
 }
 
 function putChannel(state: PageState, channel: Channel): PageState {
+  const before = state.channels.get(channel.key);
+  if (channel.kind === "room" && channel.members !== before?.members) {
+    channel = { ...channel, colors: assignColors(channel.colors, channel.members, state.me) };
+  }
   const channels = new Map(state.channels);
   channels.set(channel.key, channel);
   return { ...state, channels };
+}
+
+/** Marks every joined room's member list as possibly out of date. */
+function staleMembers(state: PageState): PageState {
+  let next = state;
+  for (const channel of state.channels.values()) {
+    if (channel.kind === "room" && channel.joined && !channel.stale) {
+      next = putChannel(next, { ...channel, stale: true });
+    }
+  }
+  return next;
 }
 
 /** The channel for `name`, created when new, with `changes` applied. */

@@ -8,6 +8,7 @@
 import { connect, type CrosswireClient } from "../client/client.ts";
 import type { SavedSession } from "../client/options.ts";
 import { CrosswireClientError } from "../client/errors.ts";
+import { pageAddresses, withServerAddresses } from "./_addresses.ts";
 import { HELP, parseLine } from "./_commands.ts";
 import { document, type DragEventLike, type KeyEvent, type PasteEvent } from "./_dom.ts";
 import { formatBytes, markedName } from "./_format.ts";
@@ -65,9 +66,7 @@ function loadSession(): SavedSession | undefined {
 }
 
 function wsUrl(): string {
-  const url = new URL("ws", location.href);
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  return url.href;
+  return pageAddresses(location).websocket;
 }
 
 function loginErrorText(error: unknown): string {
@@ -125,6 +124,19 @@ class ChatPage {
     const saved = loadSession();
     this.#ui.name.value = saved?.name ?? storage.get("local", STORE.name) ?? "";
     if (saved) void this.#login(saved.name);
+    void this.#learnAddresses();
+  }
+
+  /** Where others can join from, for the empty room: the page's own, and the server's TCP port. */
+  async #learnAddresses(): Promise<void> {
+    const known = pageAddresses(location);
+    this.#dispatch({ type: "addresses", addresses: known });
+    try {
+      const response = await fetch(known.page, { headers: { accept: "application/json" } });
+      if (!response.ok) return;
+      const description: unknown = await response.json();
+      this.#dispatch({ type: "addresses", addresses: withServerAddresses(known, description) });
+    } catch { /* an older server, or offline: the page's own addresses stand */ }
   }
 
   #dispatch(event: PageEvent): void {
