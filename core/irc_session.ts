@@ -1,0 +1,360 @@
+// One IRC client's side of a session: registration (CAP, PASS, NICK, USER),
+// then its lines handed to irc_commands.ts; and what it receives: the events
+// every IRC receiver shares (rendered once, in Outgoing), and the replies
+// that name it (numerics, notices), rendered here.
+
+import type { MaybePromise } from "./engine.ts";
+import {
+  type IrcContext,
+  type IrcMessage,
+  isupport,
+  motd,
+  nickProblem,
+  parseIrcLine,
+  runIrcCommand,
+  whoLine,
+} from "./irc_commands.ts";
+import { ircChannel, ircNick, IrcReplies } from "./irc_render.ts";
+import { type Frame, type Outgoing, WireFormat } from "./outgoing.ts";
+import type {
+  ClientRequest,
+  ErrorEvent,
+  PresenceEvent,
+  RoomsEvent,
+  ServerEvent,
+  WelcomeEvent,
+} from "./protocol.ts";
+import type { Session, SessionHost } from "./session.ts";
+
+export { IRC_LINE_BYTES } from "./irc_render.ts";
+export { startsIrc } from "./irc_commands.ts";
+
+/** What an IRC session needs from the relay: a subset of {@link SessionHost}. */
+export type IrcHost = Pick<SessionHost, "handle" | "hello" | "findName" | "limits">;
+
+/** Renames remembered to show each once, though it arrives once per shared room. */
+const RECENT_RENAMES = 16;
+
+const encoder = new TextEncoder();
+
+/** Lines as one frame of bytes, each ended with CRLF. */
+function linesFrame(lines: string[]): Frame | null {
+  if (lines.length === 0) return null;
+  const data = encoder.encode(lines.join("\r\n") + "\r\n");
+  return { data, bytes: data.length };
+}
+
+// An IRC server name looks like a host name.
+function serverName(name: string): string {
+  return name.replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 63) || "crosswire";
+}
+
+/** The IRC side of one {@link Session}; made by the session when its client speaks IRC. */
+export class IrcSession implements IrcContext {
+  /** The server's name in IRC lines. */
+  readonly server: string;
+  /** The user's away message, when away. */
+  away: string | undefined;
+  /** The message of the day from the welcome. */
+  motd: string | undefined;
+  #session: Session;
+  #host: IrcHost;
+  #push: (frame: Frame) => void;
+  #nick: string | undefined;
+  #user = false;
+  #negotiating = false;
+  #quitting = false;
+  #pinged = false;
+  #renames: string[] = [];
+
+  /**
+   * @param push Queues a frame for the client (not re-entrantly closing anything).
+   */
+  constructor(session: Session, host: IrcHost, push: (frame: Frame) => void) {
+    this.#session = session;
+    this.#host = host;
+    this.#push = push;
+    const hello = host.hello();
+    this.server = serverName(hello.type === "hello" ? hello.server : "crosswire");
+  }
+
+  /** The user's nick as IRC shows it; `*` before registration. */
+  get nick(): string {
+    const name = this.#session.name;
+    return name === undefined ? "*" : ircNick(name);
+  }
+
+  /** The user's crosswire name. */
+  get name(): string {
+    return this.#session.name ?? "";
+  }
+
+  /** The rooms the user is in. */
+  get rooms(): ReadonlySet<string> {
+    return this.#session.rooms;
+  }
+
+  /** Rooms one user may be in at once. */
+  get maxRooms(): number {
+    return this.#host.limits.maxRoomsPerSession;
+  }
+
+  /** Handles one line from the client; a promise holds back the lines after it. */
+  line(raw: string): MaybePromise<void> {
+    this.#pinged = false;
+    const message = parseIrcLine(raw);
+    if (message === undefined) return;
+    const { command, params } = message;
+    switch (command) {
+      case "PING":
+        if (params.length === 0) {
+          return this.reply((r) => r.numeric("409", [], "No origin specified"));
+        }
+        return this.reply((r) => r.command("PONG", [this.server], params[0]!));
+      case "PONG":
+        return;
+      case "CAP":
+        return this.#cap(params);
+      case "QUIT":
+        this.#quitting = true;
+        return this.request({ type: "quit" });
+    }
+    if (this.#session.state !== "ready") return this.#register(message);
+    return runIrcCommand(this, message);
+  }
+
+  /** Sends the replies `build` adds, to this user. */
+  reply(build: (replies: IrcReplies) => void): void {
+    const replies = new IrcReplies(this.server, this.nick);
+    build(replies);
+    const frame = linesFrame(replies.lines);
+    if (frame) this.#push(frame);
+  }
+
+  /** Hands requests to the relay, each after the one before is done. */
+  request(...requests: ClientRequest[]): MaybePromise<void> {
+    let i = 0;
+    const next = (): MaybePromise<void> => {
+      while (i < requests.length && this.#session.state !== "closed") {
+        const pending = this.#host.handle(this.#session, requests[i++]!);
+        if (pending instanceof Promise) return pending.then(next);
+      }
+    };
+    return next();
+  }
+
+  /** The crosswire name of the user online as `nick` (or a look-alike), if any. */
+  find(nick: string): MaybePromise<string | undefined> {
+    return this.#host.findName(nick);
+  }
+
+  /**
+   * The frame this user receives for `message`: the one all IRC receivers
+   * share, or one that names this user, or null when IRC shows nothing.
+   */
+  frame(message: Outgoing): Frame | null {
+    const event = message.event;
+    switch (event.type) {
+      case "message":
+      case "joined":
+      case "left":
+        return message.frame(WireFormat.IrcLine);
+      case "direct":
+        // The sender's copy: IRC clients show what their user sent themselves.
+        if (event.from === this.#session.name && event.to !== event.from) return null;
+        return message.frame(WireFormat.IrcLine);
+      case "renamed": {
+        // Told once per room the two share: IRC renames a nick everywhere at once.
+        const key = `${event.ts} ${event.from} ${event.to}`;
+        if (this.#renames.includes(key)) return null;
+        this.#renames.push(key);
+        if (this.#renames.length > RECENT_RENAMES) this.#renames.shift();
+        return message.frame(WireFormat.IrcLine);
+      }
+      default: {
+        const replies = new IrcReplies(this.server, this.nick);
+        this.#render(replies, event);
+        return linesFrame(replies.lines);
+      }
+    }
+  }
+
+  /** The connection is closing: IRC's last word, `ERROR`. */
+  closing(reason: string): void {
+    const frame = linesFrame([`ERROR :Closing link: ${this.server} (${reason})`]);
+    if (frame) this.#push(frame);
+  }
+
+  /**
+   * Called from the relay's sweep with how long the client has been silent: at
+   * half the idle timeout it is sent a PING, which a live client answers.
+   */
+  idle(idleMs: number, timeoutMs: number): void {
+    if (this.#pinged || timeoutMs <= 0 || idleMs < timeoutMs / 2) return;
+    this.#pinged = true;
+    const frame = linesFrame([`PING :${this.server}`]);
+    if (frame) this.#push(frame);
+  }
+
+  #register({ command, params }: IrcMessage): MaybePromise<void> {
+    switch (command) {
+      case "PASS":
+        // Accepted and not used: nothing here needs a password yet.
+        if (params.length === 0) {
+          this.reply((r) => r.numeric("461", [command], "Not enough parameters"));
+        }
+        return;
+      case "NICK": {
+        const nick = params[0];
+        if (nick === undefined || nick === "") {
+          return this.reply((r) => r.numeric("431", [], "No nickname given"));
+        }
+        const problem = nickProblem(nick);
+        if (problem) return this.reply((r) => r.numeric("432", [nick], problem));
+        this.#nick = nick;
+        return this.#logIn();
+      }
+      case "USER":
+        if (params.length === 0) {
+          return this.reply((r) => r.numeric("461", [command], "Not enough parameters"));
+        }
+        this.#user = true;
+        return this.#logIn();
+      default:
+        return this.reply((r) => r.numeric("451", [], "You have not registered"));
+    }
+  }
+
+  // With a nick and USER, and capability negotiation over, the user logs in;
+  // a taken nick comes back as 433 and the client tries another.
+  #logIn(): MaybePromise<void> {
+    const nick = this.#nick;
+    if (nick === undefined || !this.#user || this.#negotiating) return;
+    return this.request({ type: "login", name: nick, ref: `NICK ${nick}` });
+  }
+
+  #cap(params: string[]): MaybePromise<void> {
+    const sub = (params[0] ?? "").toUpperCase();
+    const registered = this.#session.state === "ready";
+    switch (sub) {
+      case "LS":
+      case "LIST":
+        // No capability is offered: none is implemented.
+        if (!registered && sub === "LS") this.#negotiating = true;
+        return this.reply((r) => r.command("CAP", [this.nick, sub], ""));
+      case "REQ":
+        if (!registered) this.#negotiating = true;
+        return this.reply((r) => r.command("CAP", [this.nick, "NAK"], params[1] ?? ""));
+      case "END":
+        this.#negotiating = false;
+        return registered ? undefined : this.#logIn();
+      default:
+        return this.reply((r) => r.numeric("410", [sub || "*"], "Invalid CAP command"));
+    }
+  }
+
+  #render(r: IrcReplies, event: ServerEvent): void {
+    switch (event.type) {
+      case "welcome":
+        return this.#welcome(r, event);
+      case "presence":
+        return this.#presence(r, event);
+      case "rooms":
+        return this.#rooms(r, event);
+      case "history":
+        if (event.room !== undefined && event.count > 0) {
+          const count = event.count === 1 ? "1 earlier message" : `${event.count} earlier messages`;
+          r.notice(`${count} (times in UTC):`, ircChannel(event.room));
+        }
+        return;
+      case "notice":
+        // The relay says goodbye to a QUIT; IRC says it with ERROR.
+        if (!this.#quitting) r.notice(event.text);
+        return;
+      case "error":
+        return this.#error(r, event);
+      default:
+        return; // hello, pong: nothing IRC needs
+    }
+  }
+
+  #welcome(r: IrcReplies, event: WelcomeEvent): void {
+    const nick = ircNick(event.name);
+    this.motd = event.motd;
+    r.numeric("001", [], `Welcome to crosswire, ${nick}!${nick}@crosswire`)
+      .numeric("002", [], `Your host is ${this.server}, running crosswire`)
+      .numeric("003", [], "This server speaks the crosswire protocol, version 1")
+      .numeric("004", [this.server, "crosswire-1", "i", "nt"])
+      .numeric("005", isupport(this.maxRooms), "are supported by this server")
+      .numeric(
+        "251",
+        [],
+        event.others === 0
+          ? "You are the only user online"
+          : `There are ${event.others + 1} users online`,
+      );
+    motd(r, this.server, event.motd);
+  }
+
+  #presence(r: IrcReplies, event: PresenceEvent): void {
+    const channel = ircChannel(event.room);
+    const command = event.ref?.split(" ")[0];
+    if (command === "WHO") {
+      for (const name of event.members) whoLine(r, this.server, channel, name);
+      r.numeric("315", [channel], "End of /WHO list.");
+    } else if (command === "LIST") {
+      if (event.count > 0) r.numeric("322", [channel, String(event.count)], "");
+    } else {
+      r.list("353", ["=", channel], event.members.map(ircNick));
+      r.numeric("366", [channel], "End of /NAMES list.");
+    }
+  }
+
+  #rooms(r: IrcReplies, event: RoomsEvent): void {
+    for (const room of event.rooms) {
+      r.numeric("322", [ircChannel(room.name), String(room.members)], "");
+    }
+    r.numeric("323", [], "End of /LIST");
+  }
+
+  #error(r: IrcReplies, event: ErrorEvent): void {
+    const ref = event.ref ?? "";
+    const space = ref.indexOf(" ");
+    const command = space < 0 ? ref : ref.slice(0, space);
+    const arg = space < 0 ? "" : ref.slice(space + 1);
+    if (command === "NOTICE") return; // never answered with an error (RFC 2812, 3.3.2)
+    const numeric = errorNumeric(event, command, arg);
+    if (numeric) r.numeric(...numeric);
+    else r.notice(`error ${event.code}: ${event.message}`);
+  }
+}
+
+// The numeric IRC clients know for a relay error, when there is one.
+function errorNumeric(
+  event: ErrorEvent,
+  command: string,
+  arg: string,
+): [string, string[], string] | undefined {
+  switch (event.code) {
+    case "name_taken":
+      return command === "NICK" ? ["433", [arg], event.message] : undefined;
+    case "name_invalid":
+      return command === "NICK" ? ["432", [arg], event.message] : undefined;
+    case "no_such_user":
+      return ["401", [arg || "*"], "No such nick/channel"];
+    case "not_in_room":
+      if (command === "PART") return ["442", [arg], "You're not on that channel"];
+      return command === "PRIVMSG" ? ["404", [arg], "Cannot send to channel"] : undefined;
+    case "room_invalid":
+    case "room_limit":
+      return arg === "" ? undefined : ["403", [arg], event.message];
+    case "too_many_rooms":
+      return ["405", [arg || "*"], "You have joined too many channels"];
+    case "empty_message":
+      return ["412", [], "No text to send"];
+    case "line_too_long":
+      return ["417", [], "Input line was too long"];
+    default:
+      return undefined;
+  }
+}
