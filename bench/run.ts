@@ -34,6 +34,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import {
+  parseRuntimes,
+  prepareRuntime,
+  relayCommand,
+  runtimeOf,
+  type RuntimeTarget,
+  withoutRuntime,
+} from "./_runtimes.ts";
 
 /**
  * Which server a run talks to, and over what (see the module comment). `cluster-ws` is two
@@ -46,7 +54,8 @@ type Target =
   | "relay-ws-plain"
   | "relay-ws-nohistory"
   | "relay-tcp"
-  | "cluster-ws";
+  | "cluster-ws"
+  | RuntimeTarget;
 
 /**
  * How a scenario's headline number is read: messages per second (throughput, higher is
@@ -366,17 +375,20 @@ async function relayFlags(): Promise<string[]> {
   return LIFTED_LIMITS.filter(([flag]) => new RegExp(`^\\s*${flag}\\b`, "m").test(help)).flat();
 }
 
-/** The deno process itself, should a wrapper have forked rather than exec'd it. */
+/** The processes a server runs as, on each runtime. */
+const SERVER_COMMANDS = new Set(["deno", "node", "bun"]);
+
+/** The server process itself, should a wrapper have forked rather than exec'd it. */
 async function serverPid(pid: number): Promise<number> {
   try {
-    if ((await Deno.readTextFile(`/proc/${pid}/comm`)).trim() === "deno") {
+    if (SERVER_COMMANDS.has((await Deno.readTextFile(`/proc/${pid}/comm`)).trim())) {
       return pid;
     }
     const children = await Deno.readTextFile(
       `/proc/${pid}/task/${pid}/children`,
     );
     for (const child of children.trim().split(/\s+/).filter(Boolean)) {
-      if ((await Deno.readTextFile(`/proc/${child}/comm`)).trim() === "deno") {
+      if (SERVER_COMMANDS.has((await Deno.readTextFile(`/proc/${child}/comm`)).trim())) {
         return Number(child);
       }
     }
@@ -504,7 +516,10 @@ async function startServer(
       ...extraFlags,
     ];
   const v8 = target === "baseline-ws" ? [] : [RELAY_V8_FLAGS];
-  const argv = [...pin, Deno.execPath(), "run", "-A", ...v8, ...profile, ...script];
+  const runtime = runtimeOf(target);
+  const argv = runtime
+    ? [...pin, ...relayCommand(runtime), ...script.slice(1)]
+    : [...pin, Deno.execPath(), "run", "-A", ...v8, ...profile, ...script];
   const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
     cwd: ROOT,
@@ -529,7 +544,7 @@ async function startServer(
   };
   try {
     await waitForPort(port, child, 15_000);
-    if (target === "relay-tcp") await waitForPort(tcpPort, child, 5_000);
+    if (withoutRuntime(target) === "relay-tcp") await waitForPort(tcpPort, child, 5_000);
   } catch (error) {
     await stop();
     throw new Error(`${target}: ${(error as Error).message}\n${log()}`);
@@ -618,11 +633,11 @@ async function runOne(
         target: target === "cluster-ws" || target === "relay-ws-nohistory" ||
             target === "relay-ws-plain"
           ? "relay-ws"
-          : target,
+          : withoutRuntime(target),
         // Plain WebSocket clients never ask for batched frames.
         ...(target === "relay-ws-plain" ? { batch: false } : {}),
         host: "127.0.0.1",
-        port: target === "relay-tcp" ? server.tcpPort : server.port,
+        port: withoutRuntime(target) === "relay-tcp" ? server.tcpPort : server.port,
         ...(cluster ? { ports: cluster.ports, serverPids: cluster.pids } : {}),
         serverPid: server.pid,
         ...(pins.server.length > 0 ? { cores: { server: 0, generator: 1 } } : {}),
@@ -989,6 +1004,7 @@ async function main(): Promise<void> {
       only: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
       runs: { type: "string" },
+      runtime: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -997,7 +1013,9 @@ async function main(): Promise<void> {
   if (flags.help) {
     console.log(
       "Usage: deno run -A bench/run.ts [--quick] [--only NAME[,NAME]] [--runs N] [--cpu-prof]\n" +
+        "                                [--runtime deno,node,bun]\n" +
         "Each scenario runs N times (default 3; 1 with --quick), all servers in each run.\n" +
+        "--runtime also runs relay-ws and relay-tcp on Node (relay-ws@node, ...) and Bun.\n" +
         `Scenarios: ${all.map((s) => s.name).join(", ")}`,
     );
     return;
@@ -1010,6 +1028,18 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const chosen = wanted ? all.filter((s) => wanted.includes(s.name)) : all;
+  let runtimes;
+  try {
+    runtimes = parseRuntimes(flags.runtime);
+    for (const runtime of runtimes) await prepareRuntime(runtime, ROOT);
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
+  const targets: Target[] = [
+    ...TARGETS,
+    ...runtimes.flatMap((r) => [`relay-ws@${r}`, `relay-tcp@${r}`] as const),
+  ];
 
   await ensureWs();
   const pinned = (navigator.hardwareConcurrency ?? 1) >= 2 &&
@@ -1042,7 +1072,7 @@ async function main(): Promise<void> {
   for (const scenario of chosen) {
     // Every server once per run, runs one after another: a ratio compares servers of one run.
     for (let run = 1; run <= runs; run++) {
-      for (const target of TARGETS) {
+      for (const target of targets) {
         if (target === "cluster-ws" && !scenario.cluster) continue;
         if (target === "relay-ws-nohistory" && !scenario.history) continue;
         const t0 = performance.now();
@@ -1064,7 +1094,9 @@ async function main(): Promise<void> {
     "",
     `\`deno run -A bench/run.ts${flags.quick ? " --quick" : ""}${
       wanted ? ` --only ${wanted.join(",")}` : ""
-    }${flags.runs ? ` --runs ${flags.runs}` : ""}\``,
+    }${flags.runs ? ` --runs ${flags.runs}` : ""}${
+      flags.runtime ? ` --runtime ${flags.runtime}` : ""
+    }\``,
     "",
     await machine(pinned, loadBefore),
     "",

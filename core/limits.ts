@@ -128,6 +128,14 @@ export interface RelayOptions {
   engine?: Engine;
   /** Clock, in milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * Whether a gap of more than 3 seconds between sweeps means the relay was
+   * paused (its process stopped, its event loop blocked): deadlines then leave
+   * the gap out, and input that waited meanwhile gets rate credit. A host that
+   * sweeps only when something happens (a Durable Object that sleeps) turns it
+   * off, or every quiet spell would count as a pause. @default true
+   */
+  detectPauses?: boolean;
   /** Called with unexpected errors (bugs), never with client mistakes. @default console.error */
   onError?: (error: unknown) => void;
 }
@@ -145,7 +153,7 @@ export interface RelayOptions {
  */
 export type RelayLimits = Readonly<
   Required<
-    Omit<RelayOptions, "motd" | "serverName" | "engine" | "now" | "onError">
+    Omit<RelayOptions, "motd" | "serverName" | "engine" | "now" | "onError" | "detectPauses">
   >
 >;
 

@@ -18,6 +18,7 @@ import type {
   Unparked,
 } from "./engine.ts";
 import { MemoryHistory } from "./memory_history.ts";
+import { compareNames, roomPage } from "./room_page.ts";
 import type { Position } from "./protocol.ts";
 
 interface NameEntry {
@@ -212,21 +213,8 @@ export class MemoryEngine implements Engine {
   /** Rooms after `after`, sorted by name, at most `limit`. */
   rooms(limit: number, after?: string): RoomPage {
     // Sorted once per change of the room set, not once per request.
-    const sorted = this.#sorted ??= [...this.#rooms.keys()].sort(compare);
-    let start = 0;
-    if (after !== undefined) {
-      let high = sorted.length;
-      while (start < high) {
-        const middle = (start + high) >>> 1;
-        if (compare(sorted[middle]!, after) <= 0) start = middle + 1;
-        else high = middle;
-      }
-    }
-    const rooms = sorted.slice(start, start + limit).map((name) => ({
-      name,
-      members: this.#rooms.get(name)!.size,
-    }));
-    return { rooms, total: sorted.length };
+    const sorted = this.#sorted ??= [...this.#rooms.keys()].sort(compareNames);
+    return roomPage(sorted, limit, after, (room) => this.#rooms.get(room)!.size);
   }
 
   /** Positions the message in its stream and keeps it; the caller delivers it. */
@@ -305,8 +293,4 @@ export class MemoryEngine implements Engine {
     }
     if (expired > 0) holds.splice(0, expired);
   }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

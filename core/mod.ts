@@ -41,3 +41,5 @@ export { BINARY_FRAME_VERSION, decodeBinaryFrame, encodeBinaryFrame } from "./bi
 export { LineDecoder } from "./line_decoder.ts";
 export { cleanText } from "./sanitize.ts";
 export { nameKey, validateName, validateRoom } from "./names.ts";
+export { restoreSession, snapshotSession } from "./restore.ts";
+export type { SessionSnapshot } from "./restore.ts";

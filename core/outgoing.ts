@@ -3,6 +3,7 @@
 import { utf8Length } from "./_utf8.ts";
 import { encodeBinaryFrame } from "./binary_frame.ts";
 import type { DirectEvent, MessageEvent, ServerEvent } from "./protocol.ts";
+import { renderIrcShared } from "./irc_render.ts";
 import { terminalSafe } from "./sanitize.ts";
 import { renderTextLines } from "./text_render.ts";
 import { webSocketBinaryFrame, webSocketTextFrame } from "./websocket_frame.ts";
@@ -34,6 +35,12 @@ export const WireFormat = {
    * transport that writes its socket's bytes itself.
    */
   WebSocketFrame: 3,
+  /**
+   * IRC lines (RFC 1459), for IRC clients on TCP: what every IRC receiver sees
+   * alike (room messages, joins, renames); replies that name their receiver
+   * are rendered per session.
+   */
+  IrcLine: 4,
 } as const;
 /** One of {@link WireFormat}'s values. */
 export type WireFormat = typeof WireFormat[keyof typeof WireFormat];
@@ -92,7 +99,7 @@ function binaryFrame(event: MessageEvent | DirectEvent, data: Uint8Array): Frame
 export class Outgoing {
   /** The event being sent. */
   readonly event: ServerEvent;
-  #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined, undefined];
+  #frames: (Frame | null | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
   #json: string | undefined;
 
   #replayed: boolean;
@@ -136,6 +143,11 @@ export class Outgoing {
             ? webSocketTextFrame(frame.data)
             : webSocketBinaryFrame(frame.data),
         );
+      }
+      case WireFormat.IrcLine: {
+        const lines = renderIrcShared(event, this.#replayed);
+        if (lines === null || lines.length === 0) return null;
+        return bytesFrame(encoder.encode(lines.join("\r\n") + "\r\n"));
       }
     }
   }

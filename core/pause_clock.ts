@@ -15,6 +15,12 @@ const EXPECTED_GAP_MS = 1000;
 export class PauseClock {
   #last: number | undefined;
   #paused = 0;
+  #detect: boolean;
+
+  /** @param detect Whether gaps count as pauses at all (false: `pausedMs` stays 0). */
+  constructor(detect = true) {
+    this.#detect = detect;
+  }
 
   /** Milliseconds the relay has been paused since it started. */
   get pausedMs(): number {
@@ -33,7 +39,7 @@ export class PauseClock {
    */
   observe(now: number): void {
     const last = this.#last;
-    if (last === undefined || now - last <= PAUSE_AFTER_MS) return;
+    if (!this.#detect || last === undefined || now - last <= PAUSE_AFTER_MS) return;
     this.#paused += now - last - EXPECTED_GAP_MS;
     this.#last = now;
   }

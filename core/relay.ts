@@ -21,6 +21,7 @@ import {
 } from "./protocol.ts";
 import { MAX_REPLAY, Replays } from "./replay.ts";
 import { Reply } from "./reply.ts";
+import type { RestoreHost } from "./restore.ts";
 import { newResumeToken, Resumption } from "./resume.ts";
 import { LOBBY, Rooms } from "./rooms.ts";
 import { type Departure, type Port, Session, type SessionHost } from "./session.ts";
@@ -113,7 +114,7 @@ export class Relay {
   readonly engine: Engine;
   #options: RelayOptions;
   #now: () => number;
-  #clock = new PauseClock();
+  #clock: PauseClock;
   #admission: Admission;
   #sessions = new Set<Session>();
   #users: Users;
@@ -135,6 +136,7 @@ export class Relay {
     this.#options = options;
     const limits = this.limits = resolveLimits(options);
     const now = this.#now = options.now ?? Date.now;
+    this.#clock = new PauseClock(options.detectPauses ?? true);
     const history = {
       size: limits.historySize,
       ttlMs: limits.historyTtlMs,
@@ -192,6 +194,7 @@ export class Relay {
       handleLine: (session, line) => this.#handleLine(session, line, undefined),
       reportError: onError,
       disconnected: (session, how) => this.#remove(session, how),
+      findName: (name) => this.#users.find(name),
     };
     this.#engineHost = {
       history,
@@ -271,7 +274,7 @@ export class Relay {
     }
     this.#sessions.add(session);
     if (session.json) session.send(this.#hello());
-    else session.send(this.#notice("Welcome to crosswire. What's your name?"));
+    else if (!session.irc) session.send(this.#notice("Welcome to crosswire. What's your name?"));
     return session;
   }
 
@@ -294,6 +297,16 @@ export class Relay {
     this.#users.sweep(now);
     this.#resumption.sweep(now);
     this.engine.sweep(now);
+  }
+
+  /** @internal The parts `restoreSession` (core/restore.ts) puts a session back into. */
+  restoreHost(): RestoreHost {
+    return {
+      session: this.#sessionHost,
+      sessions: this.#sessions,
+      users: this.#users,
+      rooms: this.#rooms,
+    };
   }
 
   /** Connection, user and room counts on this node. */
@@ -532,8 +545,8 @@ export class Relay {
       try {
         await this.#rename(session, `${base}-${n}`);
         session.send(this.#notice(
-          `While this server could not reach the others, someone elsewhere took the name ` +
-            `${base}; you are now ${session.name}.`,
+          `Someone on another server took the name ${base} at the same time ` +
+            `(or while this server could not reach the others); you are now ${session.name}.`,
         ));
         return;
       } catch (error) {
@@ -543,7 +556,8 @@ export class Relay {
     session.close(CloseCode.policyViolation, "name taken", {
       type: "error",
       code: "name_taken",
-      message: "someone elsewhere took your name while this server could not reach the others",
+      message: "someone on another server took your name at the same time " +
+        "(or while this server could not reach the others)",
     }, "quit");
   }
 

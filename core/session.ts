@@ -5,10 +5,12 @@
 import type { Ticket } from "./admission.ts";
 import { decodeBinaryFrame } from "./binary_frame.ts";
 import { CloseCode, RelayError } from "./errors.ts";
+import type { MaybePromise } from "./engine.ts";
+import { IRC_LINE_BYTES, IrcSession, startsIrc } from "./irc_session.ts";
 import type { RelayLimits } from "./limits.ts";
 import { LineDecoder } from "./line_decoder.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
-import { Outgoing, WireFormat } from "./outgoing.ts";
+import { type Frame, Outgoing, WireFormat } from "./outgoing.ts";
 import type { PauseClock } from "./pause_clock.ts";
 import {
   binaryRequest,
@@ -46,8 +48,9 @@ export interface Port {
    * `"websocket"` is `"frames"` for a transport that writes the socket's bytes
    * itself: what it finds queued are whole WebSocket frames (see
    * {@link WireFormat.WebSocketFrame}), made once however many receive them.
+   * `"irc"` is `"lines"` for a port that speaks only IRC (no text-mode greeting).
    */
-  readonly framing: "lines" | "frames" | "websocket";
+  readonly framing: "lines" | "frames" | "websocket" | "irc";
   /**
    * The queue went from empty to non-empty. Drain it soon, not re-entrantly;
    * this is called on the per-message path, so it must not await or throw.
@@ -86,6 +89,8 @@ export interface SessionHost {
   handleLine(session: Session, line: string): void | Promise<void>;
   reportError(error: unknown): void;
   disconnected(session: Session, how: Departure): void;
+  /** The name of the user online as `name` or a look-alike, on any node (for IRC's WHOIS). */
+  findName(name: string): MaybePromise<string | undefined>;
 }
 
 /**
@@ -158,6 +163,7 @@ export class Session {
   #port: Port;
   #host: SessionHost;
   #lines: LineDecoder | undefined;
+  #irc: IrcSession | undefined;
   #linesSeen = 0;
   #loginBytes = 0;
   #rate: RateLimiter;
@@ -182,9 +188,10 @@ export class Session {
     this.#lastActive = host.now();
     this.#pausedAtOpen = this.#pausedAtActive = this.#pausedSeen = host.clock.pausedMs;
     this.#rate = new RateLimiter(host.rateLimits, this.#lastActive);
-    if (port.framing === "lines") {
+    if (port.framing === "lines" || port.framing === "irc") {
       this.#format = WireFormat.TextLine;
       this.#lines = new LineDecoder(host.limits.maxLineBytes);
+      if (port.framing === "irc") this.#startIrc();
     } else {
       this.#format = port.framing === "websocket"
         ? WireFormat.WebSocketFrame
@@ -246,7 +253,12 @@ export class Session {
 
   /** True once the session speaks JSON (always on WebSocket; after a JSON hello on TCP). */
   get json(): boolean {
-    return this.#format !== WireFormat.TextLine;
+    return this.#format !== WireFormat.TextLine && this.#format !== WireFormat.IrcLine;
+  }
+
+  /** True once the session speaks IRC (on an IRC port; after an IRC first line on TCP). */
+  get irc(): boolean {
+    return this.#irc !== undefined;
   }
 
   /** When the client last sent anything, in the relay clock's milliseconds. */
@@ -321,8 +333,12 @@ export class Session {
   deliver(message: Outgoing): number {
     if (this.#state === "closed") return 0;
     if (this.#held !== undefined && this.#holds(message)) return 0;
-    const frame = message.frame(this.#format);
-    if (frame === null) return 0;
+    const frame = this.#irc === undefined ? message.frame(this.#format) : this.#irc.frame(message);
+    return frame === null ? 0 : this.#queue(frame);
+  }
+
+  // Queues a frame, waking the transport, and watches for a consumer falling behind.
+  #queue(frame: Frame): number {
     const queue = this.outbound;
     if (queue.push(frame)) this.#port.wake(queue);
     const soft = this.#host.limits.maxQueuedBytes;
@@ -377,6 +393,7 @@ export class Session {
   close(code: number, reason: string, notice?: ServerEvent | Outgoing, how: Departure = "drop") {
     if (this.#state === "closed") return;
     if (notice) this.send(notice);
+    this.#irc?.closing(reason);
     this.#state = "closed";
     this.#waiting = undefined;
     this.#port.close(code, reason);
@@ -413,6 +430,7 @@ export class Session {
         ),
       );
     }
+    this.#irc?.idle(idle, limits.idleTimeoutMs);
     if (this.#behindSince === undefined) return;
     if (this.outbound.takes !== this.#takesSeen || this.outbound.bytes <= limits.maxQueuedBytes) {
       this.#behindSince = undefined; // it caught up since
@@ -550,7 +568,10 @@ export class Session {
 
   #line(line: string): void | Promise<void> {
     const first = this.#linesSeen++ === 0;
+    if (this.#irc !== undefined) return this.#irc.line(line);
     if (this.#format === WireFormat.TextLine) {
+      // An IRC client's first line (CAP, NICK, USER, PASS) switches this stream to IRC.
+      if (first && startsIrc(line)) return this.#startIrc().line(line);
       if (!first || !line.trimStart().startsWith("{")) return this.#host.handleLine(this, line);
       // A JSON first line switches this stream to JSON mode, greeted with hello
       // unless that line asked for it.
@@ -568,6 +589,17 @@ export class Session {
     }
     if (line.trim() === "") return;
     return this.#host.handle(this, decodeRequest(line));
+  }
+
+  // The IRC side of this session from now on: IRC lines out, 512-byte lines in.
+  #startIrc(): IrcSession {
+    this.#format = WireFormat.IrcLine;
+    this.#lines!.maxLineBytes = IRC_LINE_BYTES;
+    // Text mode's greeting, when the transport has not sent it yet: IRC has no use for it.
+    if (this.outbound.length > 0) this.outbound.take();
+    return this.#irc = new IrcSession(this, this.#host, (frame) => {
+      if (this.#state !== "closed") this.#queue(frame);
+    });
   }
 }
 

@@ -5,7 +5,7 @@
 import { then } from "./_maybe.ts";
 import type { Engine, MaybePromise, NameClaim } from "./engine.ts";
 import { RelayError } from "./errors.ts";
-import { nameKey, validateName } from "./names.ts";
+import { MAX_NAME_LENGTH, nameKey, validateName } from "./names.ts";
 import type { Departure, Session } from "./session.ts";
 
 function taken(name: string, claim: Extract<NameClaim, { ok: false }>): RelayError {
@@ -55,6 +55,18 @@ export class Users {
   /** This node's session holding the name with `key`, if any. */
   local(key: string): Session | undefined {
     return this.#local.get(key);
+  }
+
+  /**
+   * The name of the user online as `rawName` or a look-alike (same key), on
+   * this node or another; undefined when nobody is.
+   */
+  find(rawName: string): MaybePromise<string | undefined> {
+    if (rawName === "" || [...rawName].length > MAX_NAME_LENGTH) return undefined;
+    const key = nameKey(rawName.normalize("NFC"));
+    const local = this.#local.get(key);
+    if (local !== undefined) return local.name;
+    return then(this.#engine.findName(key), (member) => member?.name);
   }
 
   /**

@@ -1,8 +1,4 @@
-// How many sockets this process may hold. Every accepted socket is a file
-// descriptor; a process out of them cannot accept (Deno.serve dies of it, and
-// node:http's listener stops accepting for good), so the server admits fewer
-// sockets than the limit, keeping room for one full listen backlog, refusals
-// in flight, and what the process itself has open.
+// The open-files limit on Deno (the budget it sets is _fd_budget.ts's).
 //
 // Deno raises its soft limit to the hard limit when it starts; this raises it
 // again where that did not happen, and reads what the process runs with.
@@ -11,36 +7,7 @@
 // descriptors in use) when --allow-ffi is granted, else from /proc when it is
 // readable. Without either, the limit is unknown and not applied.
 
-/** The open-files limit of this process, and what it uses already. */
-export interface FdLimit {
-  /** The soft limit: the most descriptors this process may have open. */
-  readonly soft: number;
-  /** The hard limit: the most the soft limit may be raised to, or Infinity. */
-  readonly hard: number;
-  /** Descriptors open now. */
-  readonly inUse: number;
-  /** The soft limit before this process raised it, when it did. */
-  readonly raisedFrom?: number;
-}
-
-/** The socket budget derived from an {@link FdLimit}. */
-export interface FdBudget {
-  /** The limit it was derived from, or undefined when it could not be read. */
-  readonly limit: FdLimit | undefined;
-  /** Sockets (both ports together) the server may hold open. */
-  readonly maxSockets: number;
-  /** Listen backlog for the HTTP port: sockets accepted in one go may reach this. */
-  readonly backlog: number;
-  /** Refused sockets that may be open at once while they are told why. */
-  readonly maxRefusing: number;
-}
-
-/** The listen backlog when descriptors are plentiful. */
-const MAX_BACKLOG = 128;
-/** Descriptors kept free for files, a backplane connection, child processes. */
-const SPARE = 32;
-/** The two listening sockets. */
-const LISTENERS = 2;
+import { type FdLimit, parseProcLimits } from "./_fd_budget.ts";
 
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
   try {
@@ -105,13 +72,11 @@ function viaLibc(): FdLimit | undefined {
 function viaProc(): FdLimit | undefined {
   if (Deno.build.os !== "linux" || !granted({ name: "read", path: "/proc/self" })) return undefined;
   try {
-    const text = Deno.readTextFileSync("/proc/self/limits");
-    const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(text);
-    if (!match) return undefined;
-    const value = (field: string) => field === "unlimited" ? Infinity : Number(field);
+    const limits = parseProcLimits(Deno.readTextFileSync("/proc/self/limits"));
+    if (!limits) return undefined;
     let inUse = 0;
     for (const _ of Deno.readDirSync("/proc/self/fd")) inUse++;
-    return { soft: value(match[1]!), hard: value(match[2]!), inUse: inUse - 1 }; // less the listing's own
+    return { ...limits, inUse: inUse - 1 }; // less the listing's own
   } catch {
     return undefined; // Deno allows /proc/self only with --allow-all
   }
@@ -123,27 +88,4 @@ function viaProc(): FdLimit | undefined {
  */
 export function readFdLimit(): FdLimit | undefined {
   return viaLibc() ?? viaProc();
-}
-
-/**
- * Sockets the server may hold under `limit`: the soft limit less what is in
- * use, the listeners, one full backlog, refusals in flight and a spare.
- * Throws a RangeError when that leaves nothing.
- */
-export function fdBudget(limit: FdLimit | undefined): FdBudget {
-  if (limit === undefined || limit.soft === Infinity) {
-    return { limit, maxSockets: Infinity, backlog: MAX_BACKLOG, maxRefusing: 64 };
-  }
-  // A small limit gets a small backlog, so the reserve does not eat it all.
-  const backlog = Math.max(8, Math.min(MAX_BACKLOG, Math.floor(limit.soft / 16)));
-  const maxRefusing = backlog;
-  const reserve = limit.inUse + LISTENERS + backlog + maxRefusing + SPARE;
-  const maxSockets = limit.soft - reserve;
-  if (maxSockets < 1) {
-    throw new RangeError(
-      `the open-files limit (${limit.soft}) is too low to serve anything: ${reserve} are ` +
-        `needed before the first connection; raise it (ulimit -n)`,
-    );
-  }
-  return { limit, maxSockets, backlog, maxRefusing };
 }

@@ -13,7 +13,9 @@ import { getRequestListener } from "@hono/node-server";
 import type { Ticket } from "../core/mod.ts";
 import type { RelayApp } from "./app.ts";
 import type { ConnectionGate } from "./_gate.ts";
+import { asListenError } from "./_listen_error.ts";
 import { upgradeEnv, type WebSocketHub } from "./_node_websocket.ts";
+import type { Listening } from "./_runtime.ts";
 
 /** Deadlines for HTTP requests, in milliseconds. */
 export interface HttpTimeouts {
@@ -38,18 +40,10 @@ export interface HttpServerOptions {
   onError: (error: unknown) => void;
 }
 
-/** A running HTTP/WebSocket listener. */
-export interface HttpServer {
-  /** The address actually bound. */
-  readonly addr: Deno.NetAddr;
+/** A running HTTP/WebSocket listener on node:http. */
+export interface HttpServer extends Listening {
   /** Sockets open on this port, WebSockets included. */
   readonly sockets: number;
-  /** Stops accepting and closes idle keep-alive connections. */
-  stop(): void;
-  /** Destroys every socket still open. */
-  destroyAll(): void;
-  /** Resolves once stopped and every socket is closed. */
-  readonly finished: Promise<void>;
 }
 
 const BUSY_BODY = JSON.stringify({
@@ -210,7 +204,7 @@ export function serveHttp(app: RelayApp, options: HttpServerOptions): Promise<Ht
   });
 
   return new Promise((resolve, reject) => {
-    const failed = (error: Error & { code?: string }) => reject(listenError(error, options));
+    const failed = (error: Error) => reject(asListenError(error, options.hostname, options.port));
     server.once("error", failed);
     server.listen({ host: options.hostname, port: options.port, backlog: options.backlog }, () => {
       server.off("error", failed);
@@ -241,29 +235,4 @@ export function serveHttp(app: RelayApp, options: HttpServerOptions): Promise<Ht
       });
     });
   });
-}
-
-// The same errors Deno.listen would throw, so callers handle both ports alike.
-function listenError(error: Error & { code?: string }, options: HttpServerOptions): Error {
-  const where = `${options.hostname}:${options.port}`;
-  switch (error.code) {
-    case "EADDRINUSE":
-      return new Deno.errors.AddrInUse(`address in use: ${where}`, { cause: error });
-    case "EACCES":
-    case "EPERM":
-      return new Deno.errors.PermissionDenied(`not allowed to listen on ${where}`, {
-        cause: error,
-      });
-    case "EADDRNOTAVAIL":
-    case "EINVAL":
-      return new Deno.errors.AddrNotAvailable(`no such local address: ${where}`, { cause: error });
-    case "ENOTFOUND":
-    case "EAI_NONAME":
-    case "EAI_AGAIN":
-      return new Deno.errors.NotFound(`cannot resolve host "${options.hostname}"`, {
-        cause: error,
-      });
-    default:
-      return error;
-  }
 }

@@ -16,6 +16,12 @@ import type { UpgradeWebSocketFn } from "./app.ts";
 import { FrameWriter, registerFrameWriter } from "./_ws_frames.ts";
 import { Keepalive, type Pinged } from "./_ws_keepalive.ts";
 
+const LOGIN_BUDGET_ERROR = JSON.stringify({
+  type: "error",
+  code: "too_large",
+  message: "too much data before login",
+});
+
 /** Marks an app env that came with an upgrade request this hub can complete. */
 const CAN_UPGRADE = Symbol("crosswire.canUpgrade");
 /** Where the app's WebSocket route leaves its event handlers for the hub. */
@@ -60,6 +66,12 @@ export interface WebSocketHubOptions {
   closeTimeoutMs: number;
   /** Called with handler failures (bugs). */
   onError: (error: unknown) => void;
+}
+
+// Node 20 has Event but not CloseEvent (Node 23 has): a plain Event with the same fields there.
+function closeEvent(code: number, reason: string): CloseEvent {
+  if (typeof CloseEvent === "function") return new CloseEvent("close", { code, reason });
+  return Object.assign(new Event("close"), { code, reason, wasClean: code !== 1006 }) as CloseEvent;
 }
 
 class Peer implements Pinged {
@@ -185,7 +197,7 @@ export class WebSocketHub {
     ws.on("close", (code, reason) => {
       this.#peers.delete(peer);
       this.#keepalive?.delete(peer);
-      const event = new CloseEvent("close", { code, reason: reason.toString("utf8") });
+      const event = closeEvent(code, reason.toString("utf8"));
       call(() => events.onClose?.(event, context));
     });
     const ticket = env.ticket;
@@ -210,6 +222,8 @@ export class WebSocketHub {
       socket.removeAllListeners("data");
       socket.pause();
       try {
+        // As docs/PROTOCOL.md says: the error, then the close.
+        ws.send(LOGIN_BUDGET_ERROR);
         ws.close(1009, "too much data before login");
       } catch { /* already closing */ }
       // The close frame goes first; then the socket, without waiting for a reply.

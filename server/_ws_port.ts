@@ -32,9 +32,18 @@ function defer(flush: () => void): void {
  * when the server owns its bytes (see {@link framePort}), else through the
  * runtime's WebSocket.
  */
-export function websocketPort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
+export function websocketPort(
+  ws: WSContext,
+  bufferedAmount: (ws: { readonly raw?: unknown }) => number,
+  onBroken: () => void,
+): Port & { dispose(): void } {
   const writer = frameWriterOf(ws.raw);
-  return writer ? framePort(ws, writer, onBroken) : messagePort(ws, onBroken);
+  return writer ? framePort(ws, writer, onBroken) : messagePort(ws, bufferedAmount, onBroken);
+}
+
+/** A browser-style socket's `bufferedAmount` (Deno's, npm `ws`'s); 0 where there is none. */
+export function standardBufferedAmount(ws: { readonly raw?: unknown }): number {
+  return (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0;
 }
 
 /**
@@ -42,15 +51,18 @@ export function websocketPort(ws: WSContext, onBroken: () => void): Port & { dis
  * socket writes at once; a busy one (its last write still buffered) batches
  * what queues up.
  */
-function messagePort(ws: WSContext, onBroken: () => void): Port & { dispose(): void } {
+function messagePort(
+  ws: WSContext,
+  bufferedAmount: (ws: { readonly raw?: unknown }) => number,
+  onBroken: () => void,
+): Port & { dispose(): void } {
   let queue: OutboundQueue | undefined;
   let scheduled = false;
   let waiting = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
-  const raw = ws.raw as { bufferedAmount?: number } | undefined;
   const write = (force: boolean) => {
     if (!queue || queue.length === 0) return;
-    const buffered = raw?.bufferedAmount ?? 0;
+    const buffered = bufferedAmount(ws);
     // A peer that stops reading: keep the backlog in the core's queue, where it
     // is counted against the slow-consumer limit, and look again shortly.
     if (buffered > SOCKET_HIGH_WATER_BYTES) {

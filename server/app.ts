@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import { CloseCode, type Relay, type Session, type Ticket } from "../core/mod.ts";
-import { messageBytes, websocketPort } from "./_ws_port.ts";
+import { messageBytes, standardBufferedAmount, websocketPort } from "./_ws_port.ts";
 import { hostAllowList, originHosts, shownHost } from "./_hosts.ts";
 import { APP_JS, FAVICON_SVG, INDEX_HTML, STYLE_CSS } from "./_web_assets.ts";
 
@@ -100,6 +100,14 @@ export interface AppOptions {
    * @default undefined
    */
   upgradeOptions?: unknown;
+  /**
+   * Bytes a socket holds unsent, from the runtime's own socket (only its
+   * adapter knows where: Bun's `getBufferedAmount()`, say). The WebSocket
+   * port batches while a socket is busy and keeps the backlog in the relay's
+   * queue, where slow consumers are caught, while it is congested.
+   * @default the socket's `bufferedAmount`, as on a browser-style WebSocket (Deno, npm `ws`)
+   */
+  bufferedAmount?: (ws: { readonly raw?: unknown }) => number;
 }
 
 // Cross-site WebSocket hijacking: a page on another site must not use a
@@ -136,6 +144,7 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
   const started = Date.now();
 
   const allowOrigins = options.allowOrigins ?? [];
+  const bufferedAmount = options.bufferedAmount ?? standardBufferedAmount;
   const hostAllowed = hostAllowList([
     ...(options.allowedHosts ?? []),
     ...originHosts(allowOrigins),
@@ -178,7 +187,7 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
           // A browser-style socket delivers Blobs, which only read asynchronously.
           const raw = ws.raw as { binaryType?: string } | undefined;
           if (raw?.binaryType === "blob") raw.binaryType = "arraybuffer";
-          port = websocketPort(ws, () => {
+          port = websocketPort(ws, bufferedAmount, () => {
             gone();
             try {
               ws.close(1011, "send failed");
@@ -251,6 +260,13 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
     const host = c.req.header("host") ?? "localhost";
     const scheme = new URL(c.req.url).protocol === "https:" ? "wss" : "ws";
     const hostname = host.replace(/:\d+$/, "");
+    // The description below as JSON, for programs: the chat page's invitation needs the TCP port.
+    if ((c.req.header("accept") ?? "").includes("application/json")) {
+      const tcp = options.tcpPort === undefined ? {} : {
+        tcp: { host: hostname, port: options.tcpPort },
+      };
+      return c.json({ websocket: `${scheme}://${host}/ws`, ...tcp }, 200, { "vary": "accept" });
+    }
     const lines = [
       "crosswire: a real-time relay where telnet, terminal and WebSocket clients share rooms.",
       "",

@@ -1,75 +1,18 @@
 // Deno wiring: one Relay, the Hono app on node:http(s) with `ws` for
-// WebSockets, and the TCP listener, every socket on both counted by one gate.
+// WebSockets, and the TCP listener on Deno.listen, every socket on both
+// counted by one gate. The wiring itself is shared with the other runtimes
+// (_start.ts); this file gives it Deno's parts.
 
-import { Relay } from "../core/mod.ts";
-import type { RelayOptions } from "../core/mod.ts";
-import { createApp } from "./app.ts";
-import { fdBudget, readFdLimit } from "./_fd_limit.ts";
-import { ConnectionGate } from "./_gate.ts";
-import { plainAddress, serveHttp } from "./_node_http.ts";
-import { type UpgradeEnv, WebSocketHub } from "./_node_websocket.ts";
-import { serveTcpGated, type TcpServer } from "./tcp.ts";
+import type { Relay } from "../core/mod.ts";
+import { readFdLimit } from "./_fd_limit.ts";
+import { ListenError } from "./_listen_error.ts";
+import { serveNodeHttpApp } from "./_node_http_app.ts";
+import type { ServerRuntime } from "./_runtime.ts";
+import { startRelayServer } from "./_start.ts";
+import type { ServerOptions } from "./options.ts";
+import { serveTcpGated } from "./tcp.ts";
 
-/**
- * Options for {@link startServer}.
- *
- * @example WebSocket only, with a message of the day
- * ```ts
- * import { type ServerOptions, startServer } from "@crosswire/relay";
- * const options: ServerOptions = {
- *   hostname: "127.0.0.1",
- *   port: 0,
- *   tcpPort: null,
- *   relay: { motd: "Be kind." },
- * };
- * const server = await startServer(options);
- * const tcpOff = server.tcpAddr === undefined;
- * await server.shutdown();
- * if (!tcpOff || server.httpAddr.port === 0) throw new Error("unexpected addresses");
- * ```
- */
-export interface ServerOptions {
-  /** Interface to bind. @default "0.0.0.0" */
-  hostname?: string;
-  /** HTTP/WebSocket port; 0 picks a free one. @default 8080 */
-  port?: number;
-  /** TCP port; 0 picks a free one; null turns TCP off. @default 4040 */
-  tcpPort?: number | null;
-  /** The relay to serve; made from `relay` options when absent. @default new Relay(relay) */
-  relayInstance?: Relay;
-  /**
-   * Options for the relay this creates. Its `maxConnections` is lowered, when
-   * need be, to what the open-files limit leaves room for. @default {}
-   */
-  relay?: RelayOptions;
-  /** PEM certificate chain and private key: serve HTTPS/WSS and TLS on TCP. @default undefined */
-  tls?: { cert: string; key: string };
-  /** Browser origins allowed besides the server's own (`"*"` for any). @default [] */
-  allowOrigins?: readonly string[];
-  /**
-   * WebSocket ping interval in seconds; a peer that misses a pong is closed.
-   * 0 turns it off.
-   * @default 30
-   */
-  keepaliveSeconds?: number;
-  /**
-   * Host names the HTTP port answers to besides localhost, `*.localhost`, IP
-   * literals, the bound host name and the hosts of `allowOrigins` (`"*"`
-   * for any; `"*.example.com"` for its subdomains). Guards against DNS rebinding.
-   * @default []
-   */
-  allowedHosts?: readonly string[];
-  /**
-   * Seconds from connect (or the end of the previous request) to the end of
-   * an HTTP request head; slower sockets get 408 and are closed.
-   * @default 10
-   */
-  headersTimeoutSeconds?: number;
-  /** Seconds from connect to the end of a whole HTTP request. @default 30 */
-  requestTimeoutSeconds?: number;
-  /** Seconds an HTTP keep-alive connection may sit idle between requests. @default 5 */
-  httpIdleSeconds?: number;
-}
+export type { ServerOptions } from "./options.ts";
 
 /**
  * A running server: its relay, where it listens, and how to stop it.
@@ -95,6 +38,8 @@ export interface RunningServer {
   readonly httpAddr: Deno.NetAddr;
   /** The bound TCP address, or undefined when TCP is off. */
   readonly tcpAddr: Deno.NetAddr | undefined;
+  /** The bound IRC-only port's address, or undefined when it is off (the default). */
+  readonly ircAddr: Deno.NetAddr | undefined;
   /** Its connection cap, and the open-files limit behind it. */
   readonly capacity: {
     /** Connections admitted at most, both ports together. */
@@ -122,9 +67,6 @@ export interface RunningServer {
   shutdown(deadlineMs?: number): Promise<void>;
 }
 
-/** How long a WebSocket close handshake may wait for the peer. */
-const CLOSE_HANDSHAKE_MS = 5000;
-
 /**
  * Starts HTTP/WebSocket and TCP listeners for one relay. Every socket on
  * either port is admitted (or refused: HTTP 503, a `server_busy` line on TCP)
@@ -144,116 +86,50 @@ const CLOSE_HANDSHAKE_MS = 5000;
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const hostname = options.hostname ?? "0.0.0.0";
-  const tcpPort = options.tcpPort === undefined ? 4040 : options.tcpPort;
-  const tls = options.tls;
-  // Every socket is a file descriptor: admit fewer than the process may open.
-  const fdLimit = readFdLimit();
-  const budget = fdBudget(fdLimit);
-  const owned = options.relayInstance === undefined;
-  const configured = options.relay?.maxConnections ?? 10_000;
-  const relay = options.relayInstance ??
-    new Relay({ ...options.relay, maxConnections: Math.min(configured, budget.maxSockets) });
-  const maxConnections = Math.min(relay.limits.maxConnections, budget.maxSockets);
-  const onError = options.relay?.onError ?? ((error: unknown) => console.error(error));
-  if (owned) await relay.start();
-
-  // Bind TCP first: if either port is taken, nothing is left half-started.
-  let tcpListener: Deno.Listener | undefined;
   try {
-    tcpListener = tcpPort === null
-      ? undefined
-      : tls
-      ? Deno.listenTls({ hostname, port: tcpPort, cert: tls.cert, key: tls.key })
-      : Deno.listen({ hostname, port: tcpPort });
+    return await startRelayServer(options, DENO);
   } catch (error) {
-    if (owned) await relay.engine.close();
-    // Deno reports a host name that does not resolve as a plain Error.
-    if (/failed to lookup address/.test((error as Error).message)) {
-      throw new Deno.errors.NotFound(`cannot resolve host "${hostname}"`, { cause: error });
-    }
-    throw error;
+    throw denoError(error);
   }
-  const gate = new ConnectionGate(relay, budget.maxSockets, budget.maxRefusing);
-  const limits = relay.limits;
-  const hub = new WebSocketHub({
-    // One limit for both kinds of frame: the larger; the core holds each kind to its own.
-    maxPayload: Math.max(limits.maxFrameBytes, limits.maxFileBytes + 4099),
-    maxLoginBytes: limits.maxLoginBytes,
-    keepaliveMs: (options.keepaliveSeconds ?? 30) * 1000,
-    closeTimeoutMs: CLOSE_HANDSHAKE_MS,
-    onError,
-  });
-  const app = createApp(relay, {
-    upgradeWebSocket: hub.upgradeWebSocket,
-    allowOrigins: options.allowOrigins ?? [],
-    allowedHosts: [...(options.allowedHosts ?? []), hostname],
-    ...(tcpListener ? { tcpPort: (tcpListener.addr as Deno.NetAddr).port } : {}),
-    remoteAddress: (_request, env) => {
-      const upgrade = env as Partial<UpgradeEnv> | undefined;
-      return upgrade?.remoteAddress ?? plainAddress(upgrade?.incoming?.socket.remoteAddress);
-    },
-    ticket: (_request, env) => (env as Partial<UpgradeEnv> | undefined)?.ticket,
-  });
-  let http;
-  try {
-    http = await serveHttp(app, {
-      hostname,
-      port: options.port ?? 8080,
-      backlog: budget.backlog,
-      tls,
-      timeouts: {
-        headersMs: (options.headersTimeoutSeconds ?? 10) * 1000,
-        requestMs: (options.requestTimeoutSeconds ?? 30) * 1000,
-        keepAliveMs: (options.httpIdleSeconds ?? 5) * 1000,
-      },
-      gate,
-      hub,
-      onError,
-    });
-  } catch (error) {
-    tcpListener?.close();
-    hub.stop();
-    if (owned) await relay.engine.close();
-    throw error;
-  }
-  const tcp: TcpServer | undefined = tcpListener && serveTcpGated(relay, tcpListener, gate);
-  // One timer for the whole relay: idle and login deadlines, slow consumers, pauses.
-  const sweeper = setInterval(() => relay.sweep(), 1000);
+}
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = (deadlineMs = 3000) =>
-    stopping ??= (async () => {
-      clearInterval(sweeper);
-      hub.stop();
-      tcp?.stop();
-      http.stop();
-      relay.close();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<"late">((resolve) =>
-        timer = setTimeout(() => resolve("late"), deadlineMs)
-      );
-      const drained = Promise.all([http.finished, tcp?.finished]);
-      const outcome = await Promise.race([drained, deadline]);
-      clearTimeout(timer);
-      if (outcome === "late") {
-        tcp?.destroyAll();
-        http.destroyAll();
-        await drained;
+// Deno's part: the limit through FFI (or /proc), TCP on Deno.listen(Tls),
+// HTTP on node:http like Node's.
+const DENO: ServerRuntime = {
+  readFdLimit,
+  bindTcp(hostname, port, tls) {
+    let listener: Deno.Listener;
+    try {
+      listener = tls
+        ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
+        : Deno.listen({ hostname, port });
+    } catch (error) {
+      // Deno reports a host name that does not resolve as a plain Error.
+      if (/failed to lookup address/.test((error as Error).message)) {
+        throw new Deno.errors.NotFound(`cannot resolve host "${hostname}"`, { cause: error });
       }
-      if (owned) await relay.engine.close();
-    })();
+      throw error;
+    }
+    return {
+      addr: listener.addr as Deno.NetAddr,
+      serve: (relay, gate, framing) => serveTcpGated(relay, listener, gate, framing),
+      close: () => listener.close(),
+    };
+  },
+  serveHttp: serveNodeHttpApp,
+};
 
-  return {
-    relay,
-    httpAddr: http.addr,
-    tcpAddr: tcp?.addr,
-    capacity: {
-      maxConnections,
-      limitedByFileDescriptors: budget.maxSockets < relay.limits.maxConnections ||
-        (owned && budget.maxSockets < configured),
-      fileDescriptors: fdLimit,
-    },
-    shutdown,
-  };
+// The shared listeners' ListenErrors as the Deno.errors this function is documented to throw.
+function denoError(error: unknown): unknown {
+  if (!(error instanceof ListenError)) return error;
+  const DenoError = {
+    addr_in_use: Deno.errors.AddrInUse,
+    addr_not_available: Deno.errors.AddrNotAvailable,
+    host_not_found: Deno.errors.NotFound,
+    permission_denied: Deno.errors.PermissionDenied,
+  }[error.failure];
+  // `where` says which port, for the CLI's message.
+  return Object.assign(new DenoError(error.message, { cause: error.cause }), {
+    where: error.where,
+  });
 }

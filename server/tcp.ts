@@ -1,9 +1,18 @@
-// Raw TCP for telnet, netcat and the terminal client. This file only moves
-// bytes: framing, modes and limits are the core's.
+// Raw TCP on Deno (Deno.listen, Deno.Conn) for telnet, netcat and the
+// terminal client. This file only accepts, reads and writes: the session
+// wiring is _tcp_session.ts's, admission _tcp_accept.ts's, framing, modes and
+// limits the core's.
 
-import { type OutboundQueue, type Relay, Ticket } from "../core/mod.ts";
-import { flushSoon } from "./_flush_soon.ts";
+import type { Relay } from "../core/mod.ts";
 import { ConnectionGate } from "./_gate.ts";
+import { TcpConnections } from "./_tcp_accept.ts";
+import {
+  FIRST_READ_BYTES,
+  nextReadSize,
+  type TcpFraming,
+  type TcpSessionHandle,
+  type TcpSocket,
+} from "./_tcp_session.ts";
 
 /**
  * A running TCP listener attached to a relay.
@@ -34,97 +43,34 @@ export interface TcpServer {
   readonly finished: Promise<void>;
 }
 
-// An idle connection waits on a small buffer (most of what it will send is a
-// line or two); a busy one reads in bigger gulps.
-const MIN_READ_BYTES = 256;
-const MAX_READ_BYTES = 64 * 1024;
-/** How long a closing connection may take to flush before it is cut. */
-const CLOSE_GRACE_MS = 2000;
 /** After a failed accept, wait this long before the next, doubling up to the maximum. */
 const ACCEPT_BACKOFF_MS = 5;
 const MAX_ACCEPT_BACKOFF_MS = 1000;
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    offset += await conn.write(bytes.subarray(offset));
-  }
-}
-
-function serveConnection(
-  relay: Relay,
-  conn: Deno.Conn,
-  ticket: Ticket,
-  onClosed: () => void,
-): () => void {
-  let writing = false;
-  let scheduled = false;
-  let pending: OutboundQueue | undefined;
-  let closeWhenDrained = false;
-  let closed = false;
-  let grace: ReturnType<typeof setTimeout> | undefined;
-  const closeConn = () => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(grace);
-    try {
-      conn.close();
-    } catch { /* already closed by the peer */ }
-    onClosed();
-  };
-  const flush = async (queue: OutboundQueue) => {
-    writing = true;
-    try {
-      // Everything queued since the last write goes out in one write.
-      while (queue.length > 0 && !closed) await writeAll(conn, queue.takeBytes());
-    } catch {
-      session.disconnect(); // reset or broken pipe: only this peer is affected
-      closeConn();
-    } finally {
-      writing = false;
-      if (closeWhenDrained) closeConn();
+// A Deno.Conn as the shared session wiring writes it: each write awaited, so
+// the next pass's output queues meanwhile.
+function denoSocket(conn: Deno.Conn): TcpSocket {
+  const writeAll = async (bytes: Uint8Array) => {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += await conn.write(bytes.subarray(offset));
     }
   };
-  const startFlush = () => {
-    scheduled = false;
-    if (!writing && pending) void flush(pending);
-  };
-  const session = relay.connect({
-    framing: "lines",
-    wake: (queue) => {
-      pending = queue;
-      if (writing || scheduled) return;
-      // What the rest of this pass of the event loop queues goes in the same write.
-      scheduled = true;
-      flushSoon(startFlush);
-    },
-    close: () => {
-      closeWhenDrained = true;
-      if (!writing && !scheduled) return closeConn();
-      // A peer that stopped reading would hold the write (and us) forever.
-      grace ??= setTimeout(closeConn, CLOSE_GRACE_MS);
-    },
-  }, { ticket });
+  return { write: writeAll, close: () => conn.close() };
+}
 
-  const read = async () => {
-    let buffer = new Uint8Array(MIN_READ_BYTES);
-    try {
-      while (session.state !== "closed") {
-        const count = await conn.read(buffer);
-        if (count === null) break;
-        session.feed(buffer.subarray(0, count));
-        if (count === buffer.length && buffer.length < MAX_READ_BYTES) {
-          buffer = new Uint8Array(Math.min(buffer.length * 4, MAX_READ_BYTES));
-        } else if (count < buffer.length / 16 && buffer.length > MIN_READ_BYTES) {
-          buffer = new Uint8Array(buffer.length / 4); // quieter again: step back down
-        }
-      }
-    } catch { /* reset, or closed by us */ }
-    session.disconnect();
-    closeWhenDrained = true;
-    if (!writing && !scheduled) closeConn();
-  };
-  void read();
-  return closeConn;
+// Reads into a buffer sized to the traffic, until the session or the socket ends.
+async function readInto(conn: Deno.Conn, handle: TcpSessionHandle): Promise<void> {
+  let buffer = new Uint8Array(FIRST_READ_BYTES);
+  try {
+    while (handle.open) {
+      const count = await conn.read(buffer);
+      if (count === null) break;
+      handle.feed(buffer.subarray(0, count));
+      const size = nextReadSize(buffer.length, count);
+      if (size !== buffer.length) buffer = new Uint8Array(size);
+    }
+  } catch { /* reset, or closed by us */ }
+  handle.ended();
 }
 
 /**
@@ -155,21 +101,17 @@ export function serveTcp(relay: Relay, listener: Deno.Listener): TcpServer {
 /**
  * {@link serveTcp} with every socket counted by `gate`, which the HTTP port
  * shares: over a limit, a socket is told `server_busy` (while few are being
- * told) and closed.
+ * told) and closed. `framing` `"irc"` makes an IRC-only port.
  */
 export function serveTcpGated(
   relay: Relay,
   listener: Deno.Listener,
   gate: ConnectionGate,
+  framing: TcpFraming = "lines",
 ): TcpServer {
-  const open = new Set<{ close: () => void }>();
+  const connections = new TcpConnections(relay, gate, framing);
   let stopped = false;
-  let allClosed: (() => void) | undefined;
   let backoff: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
-  const closedOne = (entry: { close: () => void }) => {
-    open.delete(entry);
-    if (stopped && open.size === 0) allClosed?.();
-  };
   // Out of descriptors (or any other accept error), accepting again at once
   // would fail again at once: wait, longer each time, until one succeeds.
   const pause = (ms: number) =>
@@ -193,12 +135,11 @@ export function serveTcpGated(
         await pause(delay);
         continue;
       }
-      const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-      const ticket = gate.admit(address);
-      if (ticket === undefined) {
-        refuse(relay, conn, gate, address);
-        continue;
-      }
+      const handle = connections.accept(
+        (conn.remoteAddr as Deno.NetAddr).hostname,
+        denoSocket(conn),
+      );
+      if (handle === undefined) continue;
       if ("setNoDelay" in conn) {
         const tcp = conn as Deno.TcpConn;
         try {
@@ -206,22 +147,18 @@ export function serveTcpGated(
           tcp.setKeepAlive(true);
         } catch { /* reset already: the read loop will see it */ }
       }
-      const entry = { close: () => {} };
-      open.add(entry);
-      entry.close = serveConnection(relay, conn, ticket, () => {
-        gate.closed(ticket);
-        closedOne(entry);
-      });
+      void readInto(conn, handle);
     }
   })();
   const finished = (async () => {
     await accepting;
-    if (open.size > 0) await new Promise<void>((resolve) => allClosed = resolve);
+    connections.stop();
+    await connections.finished;
   })();
   return {
     addr: listener.addr as Deno.NetAddr,
     get connections() {
-      return open.size;
+      return connections.size;
     },
     stop() {
       if (stopped) return;
@@ -235,21 +172,8 @@ export function serveTcpGated(
       } catch { /* already closed */ }
     },
     destroyAll() {
-      for (const entry of [...open]) entry.close();
+      connections.destroyAll();
     },
     finished,
   };
-}
-
-// The relay says why (`server_busy`) through a session it closes at once; the
-// socket stays open only while that line is written, and only while few are.
-function refuse(relay: Relay, conn: Deno.Conn, gate: ConnectionGate, address: string): void {
-  const done = gate.refusing();
-  if (done === undefined) {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-    return;
-  }
-  serveConnection(relay, conn, Ticket.refused(address), done);
 }

@@ -714,6 +714,13 @@ function indexOfHeadEnd(bytes: Uint8Array): number {
   return -1;
 }
 
+/** How {@link SpawnedProcess} starts its command: piped stdin, folder, extra environment. */
+export interface SpawnOptions {
+  stdin?: boolean;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
 /** A spawned process whose stdout and stderr lines can be awaited; disposal kills and reaps it. */
 export class SpawnedProcess implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
@@ -723,13 +730,14 @@ export class SpawnedProcess implements AsyncDisposable {
   readonly drained: Promise<void>;
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
-  constructor(command: string, args: string[], options: { stdin?: boolean; cwd?: string } = {}) {
+  constructor(command: string, args: string[], options: SpawnOptions = {}) {
     this.child = new Deno.Command(command, {
       args,
       stdin: options.stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: options.env }),
     }).spawn();
     this.#stdin = options.stdin ? this.child.stdin.getWriter() : undefined;
     this.drained = Promise.all([
@@ -739,7 +747,7 @@ export class SpawnedProcess implements AsyncDisposable {
   }
 
   /** Spawns `deno` itself (the same binary running the tests). */
-  static deno(args: string[], options: { stdin?: boolean; cwd?: string } = {}): SpawnedProcess {
+  static deno(args: string[], options: SpawnOptions = {}): SpawnedProcess {
     return new SpawnedProcess(Deno.execPath(), args, options);
   }
 
