@@ -6,7 +6,7 @@
 //   deno test -A tests/core/confusables_data_test.ts -- --update
 
 import assert from "node:assert/strict";
-import data from "unhomoglyph/data.json" with { type: "json" };
+import data from "npm:unhomoglyph@1.0.6/data.json" with { type: "json" };
 import { CONFUSABLES_VERSION, PROTOTYPES } from "../../core/_confusables_data.ts";
 import { ASCII_LOOKALIKES } from "../../core/_lookalikes_data.ts";
 

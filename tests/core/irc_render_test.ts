@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-control-regex -- the point is that no control character gets through
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { nameKey, Outgoing, WireFormat } from "../../core/mod.ts";
 import {
   IRC_LINE_BYTES,

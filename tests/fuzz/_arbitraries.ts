@@ -1,6 +1,6 @@
 // Shared generators and run settings for the fuzz suite. Private to tests/fuzz.
 
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 
 // --- run settings ------------------------------------------------------------
 

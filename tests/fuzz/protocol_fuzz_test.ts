@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { decodeBinaryFrame, encodeBinaryFrame } from "../../core/binary_frame.ts";
 import { type ErrorCode, RelayError } from "../../core/errors.ts";
 import { type ClientRequest, decodeRequest } from "../../core/protocol.ts";

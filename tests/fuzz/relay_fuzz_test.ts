@@ -12,7 +12,7 @@
 // one that never ends after its window, or an error code the document omits.
 
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { decodeBinaryFrame } from "../../core/binary_frame.ts";
 import type { Frame } from "../../core/outgoing.ts";
 import { couldMislead } from "../../core/misleading.ts";

@@ -2,7 +2,7 @@
 // they must agree with the built-ins (Deno's) on every input, valid or not.
 
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { fromBase64, toBase64 } from "../../runtimes/node/_polyfills.ts";
 
 const RUNS = Number(Deno.env.get("FUZZ_RUNS") ?? 500);
