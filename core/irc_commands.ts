@@ -235,7 +235,8 @@ export function motd(r: IrcReplies, server: string, text: string | undefined): v
 
 function say(ctx: IrcContext, command: string, params: string[]): MaybePromise<void> {
   const notice = command === "NOTICE";
-  const all = targets(params[0]);
+  // A target named twice is sent to once.
+  const all = [...new Set(targets(params[0]))];
   // A NOTICE is never answered with an error (RFC 2812, 3.3.2).
   if (all.length === 0) {
     return notice

@@ -140,6 +140,11 @@ export function renderIrcShared(event: ServerEvent, replayed = false): string[] 
   }
 }
 
+// A middle parameter: never empty, with no space or control character.
+function safeParam(param: string): string {
+  return param.replace(UNSAFE, "_") || "*";
+}
+
 /**
  * Numeric replies and notices for one receiver: `:server 353 nick ...`. Each
  * ends with a trailing parameter `text` (split over several lines when long).
@@ -155,20 +160,25 @@ export class IrcReplies {
     this.#target = target;
   }
 
-  /** `:server NUM target params... :text` */
+  /**
+   * `:server NUM target params... :text`. Parameters and text may echo what
+   * the client sent (a bad nick, a PING token): a space or control character
+   * in a parameter becomes `_`, and controls are removed from the text, so a
+   * reply is always one well-formed line.
+   */
   numeric(code: string, params: string[], text?: string): this {
-    const middle = params.length === 0 ? "" : " " + params.join(" ");
+    const middle = params.length === 0 ? "" : " " + params.map(safeParam).join(" ");
     const head = `:${this.#server} ${code} ${this.#target}${middle}`;
     if (text === undefined) this.lines.push(head);
-    else this.lines.push(...splitLines(head + " :", text));
+    else this.lines.push(...splitLines(head + " :", cleanText(text)));
     return this;
   }
 
   /** A line from the server that is not a numeric: `:server COMMAND params... :text`. */
   command(command: string, params: string[], text?: string): this {
-    const head = `:${this.#server} ${command}${params.map((p) => " " + p).join("")}`;
+    const head = `:${this.#server} ${command}${params.map((p) => " " + safeParam(p)).join("")}`;
     if (text === undefined) this.lines.push(head);
-    else this.lines.push(...splitLines(head + " :", text));
+    else this.lines.push(...splitLines(head + " :", cleanText(text)));
     return this;
   }
 

@@ -16,6 +16,7 @@ import {
 } from "./irc_commands.ts";
 import { ircChannel, ircNick, IrcReplies } from "./irc_render.ts";
 import { type Frame, type Outgoing, WireFormat } from "./outgoing.ts";
+import { RateLimiter } from "./rate_limiter.ts";
 import type {
   ClientRequest,
   ErrorEvent,
@@ -30,7 +31,10 @@ export { IRC_LINE_BYTES } from "./irc_render.ts";
 export { startsIrc } from "./irc_commands.ts";
 
 /** What an IRC session needs from the relay: a subset of {@link SessionHost}. */
-export type IrcHost = Pick<SessionHost, "handle" | "hello" | "findName" | "limits">;
+export type IrcHost = Pick<
+  SessionHost,
+  "handle" | "hello" | "findName" | "limits" | "rateLimits" | "now" | "clock"
+>;
 
 /** Renames remembered to show each once, though it arrives once per shared room. */
 const RECENT_RENAMES = 16;
@@ -66,6 +70,9 @@ export class IrcSession implements IrcContext {
   #quitting = false;
   #pinged = false;
   #renames: string[] = [];
+  // Requests handed to the relay, against the message rate (a line may ask for several).
+  #requests: RateLimiter;
+  #pausedSeen: number;
 
   /**
    * @param push Queues a frame for the client (not re-entrantly closing anything).
@@ -76,6 +83,8 @@ export class IrcSession implements IrcContext {
     this.#push = push;
     const hello = host.hello();
     this.server = serverName(hello.type === "hello" ? hello.server : "crosswire");
+    this.#requests = new RateLimiter(host.rateLimits, host.now());
+    this.#pausedSeen = host.clock.pausedMs;
   }
 
   /** The user's nick as IRC shows it; `*` before registration. */
@@ -131,8 +140,16 @@ export class IrcSession implements IrcContext {
     if (frame) this.#push(frame);
   }
 
-  /** Hands requests to the relay, each after the one before is done. */
-  request(...requests: ClientRequest[]): MaybePromise<void> {
+  /**
+   * Hands requests to the relay, each after the one before is done. A line
+   * counts once against the session's rate limit, but one IRC line may ask for
+   * several things (PRIVMSG to 4 targets, JOIN of 32 channels, NAMES of 8): so
+   * each request also counts here against the same message rate, and those
+   * past it are dropped with the usual rate_limited notice. IRC users get no
+   * more than the other modes' users.
+   */
+  request(...all: ClientRequest[]): MaybePromise<void> {
+    const requests = this.#admit(all);
     let i = 0;
     const next = (): MaybePromise<void> => {
       while (i < requests.length && this.#session.state !== "closed") {
@@ -141,6 +158,35 @@ export class IrcSession implements IrcContext {
       }
     };
     return next();
+  }
+
+  // The requests the message rate lets through now, in order (login and quit always pass).
+  #admit(requests: ClientRequest[]): ClientRequest[] {
+    const host = this.#host;
+    const now = host.now();
+    const paused = host.clock.pausedMs;
+    if (paused !== this.#pausedSeen) {
+      // As the session does: input that waited out a pause of the relay is not a burst.
+      this.#requests.credit((paused - this.#pausedSeen) / 1000, now);
+      this.#pausedSeen = paused;
+    }
+    let kept = 0;
+    for (const request of requests) {
+      if (request.type !== "login" && request.type !== "quit" && !this.#requests.take(0, now)) {
+        break;
+      }
+      kept++;
+    }
+    if (kept === requests.length) return requests;
+    this.reply((r) =>
+      r.notice(
+        `error rate_limited: slow down: ${
+          requests.length - kept
+        } of that line's ${requests.length} ` +
+          "requests were dropped",
+      )
+    );
+    return requests.slice(0, kept);
   }
 
   /** The crosswire name of the user online as `nick` (or a look-alike), if any. */

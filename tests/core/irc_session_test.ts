@@ -419,6 +419,52 @@ Deno.test("IRC: flooding is rate-limited, then disconnected like any client", ()
   assert.equal(ian.port.closes[0]?.code, 4029);
 });
 
+Deno.test("IRC: a line with several targets or channels counts each against the rate", () => {
+  const clock = fakeClock();
+  const relay = new Relay({ rateMessageBurst: 10, rateMessagesPerSecond: 1, now: clock.now });
+  const wes = jsonUser(relay, "wes");
+  const ian = ircUser(relay, "ian");
+  wes.events();
+  // Two targets a line (a target named again is sent once), six lines: only as many as the burst.
+  const lines = say(
+    ian,
+    ...Array.from({ length: 6 }, (_, i) => `PRIVMSG #lobby,wes,#lobby,wes,#lobby :m${i}`),
+  );
+  const heard = wes.events().filter((event) => event.type === "message" || event.type === "direct");
+  assert.equal(heard.length, 10, JSON.stringify(heard));
+  assert.ok(
+    lines.some((line) =>
+      /NOTICE ian :error rate_limited: slow down: 2 of that line's 2 /.test(line)
+    ),
+    lines.join("\n"),
+  );
+  // A JOIN of 32 channels is 32 requests: after a second, one more gets in.
+  clock.set(clock.now() + 1000);
+  const channels = Array.from({ length: 32 }, (_, i) => `#c${i}`).join(",");
+  const joined = say(ian, `JOIN ${channels}`).filter((line) => / JOIN #c\d+$/.test(line));
+  assert.equal(joined.length, 1);
+  assert.equal(relay.stats().rooms, 2);
+});
+
+Deno.test("IRC: what a reply echoes back is one well-formed line without controls", () => {
+  const relay = new Relay();
+  const eve = new FakeClient(relay, "lines");
+  eve.lines();
+  const bad = say(eve, "NICK ev\x00il");
+  assert.equal(bad.length, 1);
+  assert.match(bad[0]!, /^:crosswire 432 \* ev_il :/);
+  const ian = ircUser(relay, "ian");
+  const replies = say(ian, "JOIN :#a b", "PING :\x01x\x07y", "FOO\x02BAR");
+  assert.ok(
+    replies.some((line) => line.startsWith(":crosswire 403 ian #a_b :")),
+    replies.join("\n"),
+  );
+  assert.ok(replies.includes(":crosswire PONG crosswire :xy"), replies.join("\n"));
+  assert.ok(replies.includes(":crosswire 421 ian FOO_BAR :Unknown command"), replies.join("\n"));
+  // deno-lint-ignore no-control-regex -- looking for control characters
+  for (const line of [...bad, ...replies]) assert.doesNotMatch(line, /[\x00-\x1f\x7f]/);
+});
+
 Deno.test("IRC: a client that does not read is closed as a slow consumer", async () => {
   const relay = new Relay({ maxQueuedBytes: 4096 });
   const wes = jsonUser(relay, "wes");

@@ -32,6 +32,8 @@ export interface Attack {
   readonly summary: string;
   /** How to start the server for it. @default default flags */
   readonly server?: ServerSpec;
+  /** Whether the canary includes an IRC user as well. @default false */
+  readonly canaryIrc?: boolean;
   /** Time after which `signal` aborts. @default 90000 */
   readonly timeLimitMs?: number;
   /** Runs the attack, noting what it sees through `context.note`. */

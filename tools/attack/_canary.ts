@@ -1,6 +1,7 @@
 /**
  * The canary: honest users chatting through an attack. Two telnet-style TCP
- * users (text mode) and one WebSocket user (JSON), all in the lobby, each
+ * users (text mode) and one WebSocket user (JSON), and with `irc` an IRC user
+ * (`canaryirc`, on the TCP port, in `#lobby`), all in the lobby, each
  * saying `canary-<user>-<seq>` four times a second. Every other canary user
  * must receive each token exactly once; tokens are matched as substrings, so
  * no assumption is made about how the server prefixes lines (only "What's
@@ -38,7 +39,7 @@ export interface CanaryDisconnect {
 export interface CanaryReport {
   /** Messages sent by all canary users. */
   sent: number;
-  /** Deliveries expected: every message to each of the other two users. */
+  /** Deliveries expected: every message to each of the other canary users. */
   expected: number;
   delivered: number;
   lost: number;
@@ -51,12 +52,14 @@ export interface CanaryReport {
   errors: Record<string, number>;
 }
 
-const USERS = [
+const BASE_USERS: readonly { id: string; name: string; kind: "tcp" | "ws" | "irc" }[] = [
   { id: "t1", name: "canary1", kind: "tcp" },
   { id: "t2", name: "canary2", kind: "tcp" },
   { id: "w", name: "canaryws", kind: "ws" },
-] as const;
-const TOKEN = /canary-(t1|t2|w)-(\d+)/g;
+];
+const IRC_USER = { id: "i", name: "canaryirc", kind: "irc" } as const;
+let USERS = BASE_USERS;
+const TOKEN = /canary-(t1|t2|w|i)-(\d+)/g;
 const ERROR_CODE =
   /\b(rate_limited|slow_consumer|idle_timeout|server_busy|too_large|line_too_long|internal_error|not_logged_in|bad_json|bad_message)\b/;
 const MAX_LINES = 5000;
@@ -74,7 +77,9 @@ async function runCanary(options: {
   httpPort: number;
   tcpPort: number;
   perSecond: number;
+  irc: boolean;
 }): Promise<void> {
+  if (options.irc) USERS = [...BASE_USERS, IRC_USER];
   const encoder = new TextEncoder();
   const print = (event: unknown) => console.log(JSON.stringify(event));
   const sentAt = new Map<string, number>(); // token -> when it was sent
@@ -202,12 +207,63 @@ async function runCanary(options: {
     return member;
   };
 
+  // An IRC client: registers with NICK and USER, is put in #lobby, answers PINGs.
+  const ircMember = async (id: string, name: string): Promise<Member> => {
+    const conn = await Deno.connect({ hostname: options.host, port: options.tcpPort });
+    let writing = Promise.resolve();
+    const write = (text: string) => {
+      writing = writing.then(() => writeAll(conn, encoder.encode(text + "\r\n"))).catch(() => {});
+    };
+    const member: Member = {
+      id,
+      last: [],
+      send: (text) => write(`PRIVMSG #lobby :${text}`),
+      close: () => {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      },
+    };
+    let loggedIn: (ok: boolean) => void = () => {};
+    const login = new Promise<boolean>((resolve) => loggedIn = resolve);
+    write(`NICK ${name}\r\nUSER ${name} 0 * :${name}`);
+    void (async () => {
+      const decoder = new TextDecoder();
+      const buffer = new Uint8Array(64 * 1024);
+      let partial = "";
+      try {
+        while (true) {
+          const count = await conn.read(buffer);
+          if (count === null) break;
+          const parts = (partial + decoder.decode(buffer.subarray(0, count), { stream: true }))
+            .split("\n");
+          partial = parts.pop() ?? "";
+          for (const part of parts) {
+            const line = part.endsWith("\r") ? part.slice(0, -1) : part;
+            remember(member, line);
+            if (line.startsWith("PING ")) write(`PONG ${line.slice(5)}`);
+            else if (/^:\S+ 366 \S+ #lobby /.test(line)) loggedIn(true);
+            else if (/^:\S+ 43[23] /.test(line) || line.startsWith("ERROR ")) loggedIn(false);
+            received(id, line, false);
+          }
+        }
+      } catch { /* reset */ }
+      loggedIn(false);
+      lost(id, Date.now());
+    })();
+    if (!(await login)) throw new Error(`${name} could not log in: ${member.last.join(" | ")}`);
+    return member;
+  };
+
   const members: Member[] = [];
   try {
     for (const user of USERS) {
       receipts.set(user.id, new Map());
       members.push(
-        await (user.kind === "tcp" ? tcpMember : wsMember)(user.id, user.name),
+        await (user.kind === "tcp" ? tcpMember : user.kind === "ws" ? wsMember : ircMember)(
+          user.id,
+          user.name,
+        ),
       );
     }
   } catch (error) {
@@ -308,8 +364,13 @@ export class Canary {
     this.#events = jsonLines(child.stdout)[Symbol.asyncIterator]();
   }
 
-  /** Starts the canary and resolves once its three users are logged in. */
-  static async start(httpPort: number, tcpPort: number, perSecond = 4): Promise<Canary> {
+  /** Starts the canary and resolves once its users (three, or four with `irc`) are logged in. */
+  static async start(
+    httpPort: number,
+    tcpPort: number,
+    perSecond = 4,
+    irc = false,
+  ): Promise<Canary> {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -321,6 +382,7 @@ export class Canary {
         String(tcpPort),
         "--per-second",
         String(perSecond),
+        ...(irc ? ["--irc"] : []),
       ],
       stdin: "piped",
       stdout: "piped",
@@ -402,6 +464,7 @@ if (import.meta.main) {
       "http-port": { type: "string" },
       "tcp-port": { type: "string" },
       "per-second": { type: "string", default: "4" },
+      irc: { type: "boolean", default: false },
     },
   }).values;
   await runCanary({
@@ -409,6 +472,7 @@ if (import.meta.main) {
     httpPort: Number(flags["http-port"]),
     tcpPort: Number(flags["tcp-port"]),
     perSecond: Number(flags["per-second"]),
+    irc: flags.irc,
   });
   Deno.exit(0);
 }

@@ -34,6 +34,7 @@ import {
   historyReplayStallers,
   historyReplayWs,
 } from "./history_replay.ts";
+import { IRC_ATTACKS } from "./irc.ts";
 import { jsonKeys } from "./json_keys.ts";
 import { lookalikeNames } from "./lookalike_names.ts";
 import { overLimitFrame } from "./over_limit_frame.ts";
@@ -76,6 +77,7 @@ const ATTACKS: readonly Attack[] = [
   historyReplayStallers,
   resumeParking,
   resumeTokens,
+  ...IRC_ATTACKS,
 ];
 
 /** One attack's outcome. */
@@ -126,7 +128,12 @@ async function runAttack(attack: Attack, repo: string): Promise<AttackResult> {
   let rssStart = server.memory().rssKiB;
   let attackStarted = Date.now();
   try {
-    canary = running.canary = await Canary.start(server.httpPort, server.tcpPort);
+    canary = running.canary = await Canary.start(
+      server.httpPort,
+      server.tcpPort,
+      4,
+      attack.canaryIrc ?? false,
+    );
     await delay(CANARY_WARMUP_MS);
     rssStart = server.memory().rssKiB;
     attackStarted = Date.now();
