@@ -6,6 +6,7 @@
  * @module
  */
 import { delay, HOST, httpGet } from "./_net.ts";
+import { relayCommand, type RuntimeName } from "../../bench/_runtimes.ts";
 
 /** How to start the server for one attack. */
 export interface ServerSpec {
@@ -13,6 +14,8 @@ export interface ServerSpec {
   flags?: string[];
   /** Run under `prlimit --nofile=N:N`. @default the harness's own limit */
   nofile?: number;
+  /** Run the relay on Node or Bun instead of Deno (`--runtime`). @default Deno */
+  runtime?: RuntimeName;
 }
 
 /** Memory of the server process, in KiB. */
@@ -104,10 +107,11 @@ export class ServerProcess {
     const httpPort = freePort();
     let tcpPort = freePort();
     while (tcpPort === httpPort) tcpPort = freePort();
+    const relay = spec.runtime === undefined
+      ? [Deno.execPath(), "run", "-A", `${repo}/main.ts`]
+      : relayCommand(spec.runtime).map((part, i) => i === 0 ? part : `${repo}/${part}`);
     const serverArgs = [
-      "run",
-      "-A",
-      `${repo}/main.ts`,
+      ...relay.slice(1),
       "--host",
       "0.0.0.0",
       "--port",
@@ -120,10 +124,10 @@ export class ServerProcess {
       ? ["prlimit", [
         `--nofile=${spec.nofile}:${spec.nofile}`,
         "--",
-        Deno.execPath(),
+        relay[0]!,
         ...serverArgs,
       ]]
-      : [Deno.execPath(), serverArgs];
+      : [relay[0]!, serverArgs];
     const child = new Deno.Command(program, {
       args,
       cwd: repo,
@@ -133,7 +137,7 @@ export class ServerProcess {
       stderr: "piped",
     }).spawn();
     const command = `${spec.nofile ? `prlimit --nofile=${spec.nofile}:${spec.nofile} ` : ""}` +
-      `deno ${serverArgs.join(" ").replace(repo + "/", "")}`;
+      `${spec.runtime ?? "deno"} ${serverArgs.join(" ").replaceAll(repo + "/", "")}`;
     const server = new ServerProcess(child, command, httpPort, tcpPort);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !server.exit) {

@@ -1,6 +1,6 @@
 /**
  * The attack harness: `deno run -A tools/attack/main.ts [--only NAME[,NAME]]
- * [--repo DIR] [--json OUT] [--repeat N] [--list]`.
+ * [--repo DIR] [--json OUT] [--repeat N] [--list] [--runtime node|bun]`.
  *
  * For each attack it starts the server from `--repo` (default: the checkout
  * holding this script) in its own process on free ports, starts the canary
@@ -13,6 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseRuntimes, prepareRuntime, type RuntimeName } from "../../bench/_runtimes.ts";
 import { type Attack, type AttackContext, killHelpers, mib, type Observation } from "./_attack.ts";
 import { Canary, type CanaryReport } from "./_canary.ts";
 import { delay, destroyAllSockets } from "./_net.ts";
@@ -118,10 +119,17 @@ function interrupted(): void {
   Deno.exit(130);
 }
 
-async function runAttack(attack: Attack, repo: string): Promise<AttackResult> {
+async function runAttack(
+  attack: Attack,
+  repo: string,
+  runtime: RuntimeName | undefined,
+): Promise<AttackResult> {
   const started = performance.now();
   const observations: Record<string, Observation> = {};
-  const server = running.server = await ServerProcess.start(repo, attack.server);
+  const server = running.server = await ServerProcess.start(repo, {
+    ...attack.server,
+    ...(runtime === undefined ? {} : { runtime }),
+  });
   log(`${attack.name}: server pid ${server.pid}: ${server.command}`);
   let canary: Canary | undefined;
   let report: CanaryReport | undefined;
@@ -263,6 +271,7 @@ async function main(): Promise<void> {
       json: { type: "string" },
       repeat: { type: "string", default: "1" },
       list: { type: "boolean", default: false },
+      runtime: { type: "string" },
     },
   }).values;
   if (flags.list) {
@@ -277,6 +286,9 @@ async function main(): Promise<void> {
   }
   const selected = names ? ATTACKS.filter((attack) => names.includes(attack.name)) : ATTACKS;
   const repo = flags.repo.replace(/\/$/, "");
+  // --runtime node|bun: the same attacks against the relay on another runtime.
+  const runtime = parseRuntimes(flags.runtime)[0];
+  if (runtime !== undefined) await prepareRuntime(runtime, new URL(`file://${repo}/`));
   const files = await raiseFileLimit();
   Deno.addSignalListener("SIGINT", interrupted);
   Deno.addSignalListener("SIGTERM", interrupted);
@@ -288,7 +300,7 @@ async function main(): Promise<void> {
       log(`${attack.name}: starting`);
       let result: AttackResult;
       try {
-        result = await runAttack(attack, repo);
+        result = await runAttack(attack, repo, runtime);
       } catch (error) {
         result = {
           attack: attack.name,
