@@ -5,6 +5,7 @@
 import { Relay, type RelayOptions } from "../core/mod.ts";
 import { RedisEngine } from "../redis/mod.ts";
 import { within } from "./_helpers.ts";
+import { type CliServer, spawnCli } from "./_server_helpers.ts";
 
 const REDIS_SERVER = "redis-server";
 
@@ -136,4 +137,28 @@ export async function relayNode(
       await relay.engine.close();
     },
   };
+}
+
+/**
+ * A `main.ts` node of the cluster on `redis` under `prefix`: a dead node is
+ * noticed after 5 s, a dropped user's name is free at once.
+ */
+export function cliNode(
+  redis: TestRedis,
+  prefix: string,
+  extra: string[] = [],
+): Promise<CliServer> {
+  return spawnCli({
+    flags: [
+      "--redis",
+      redis.url,
+      "--redis-prefix",
+      prefix,
+      "--node-timeout",
+      "5",
+      "--name-grace",
+      "0",
+      ...extra,
+    ],
+  });
 }

@@ -11,27 +11,10 @@ import {
   TcpLineClient,
   WsJsonClient,
 } from "./_helpers.ts";
-import { redisMissing, startRedis, type TestRedis } from "./_redis.ts";
-import { type CliServer, spawnCli } from "./_server_helpers.ts";
+import { cliNode, redisMissing, startRedis } from "./_redis.ts";
 
 const ignore = redisMissing();
 const CLI = new URL("../client/mod.ts", import.meta.url).pathname;
-
-function nodeOf(redis: TestRedis, prefix: string, extra: string[] = []): Promise<CliServer> {
-  return spawnCli({
-    flags: [
-      "--redis",
-      redis.url,
-      "--redis-prefix",
-      prefix,
-      "--node-timeout",
-      "5",
-      "--name-grace",
-      "0",
-      ...extra,
-    ],
-  });
-}
 
 function newPrefix(): string {
   return `c${crypto.randomUUID().slice(0, 8)}:`;
@@ -45,9 +28,9 @@ Deno.test({
   const prefix = newPrefix();
   // Hundreds of messages at once: lift the per-client rate, which is not what is tested here.
   const fast = ["--rate", "10000", "--rate-burst", "10000"];
-  await using a = await nodeOf(redis, prefix, fast);
-  await using b = await nodeOf(redis, prefix, fast);
-  await using c = await nodeOf(redis, prefix, fast);
+  await using a = await cliNode(redis, prefix, fast);
+  await using b = await cliNode(redis, prefix, fast);
+  await using c = await cliNode(redis, prefix, fast);
   await using tess = await TcpLineClient.login(a.tcpPort, "tess");
   await using wes = await WsJsonClient.login(b.wsUrl, "wes");
   await tess.expect("-!- [lobby] wes joined");
@@ -116,8 +99,8 @@ Deno.test({
 }, async () => {
   await using redis = await startRedis();
   const prefix = newPrefix();
-  await using a = await nodeOf(redis, prefix);
-  const b = await nodeOf(redis, prefix);
+  await using a = await cliNode(redis, prefix);
+  const b = await cliNode(redis, prefix);
   await using ann = await WsJsonClient.login(a.wsUrl, "ann");
   const bob = await TcpLineClient.login(b.tcpPort, "bob");
   await ann.expect((e) => e.type === "joined" && e.name === "bob");
@@ -145,8 +128,8 @@ Deno.test({
 }, async () => {
   await using redis = await startRedis();
   const prefix = newPrefix();
-  await using a = await nodeOf(redis, prefix);
-  const b = await nodeOf(redis, prefix);
+  await using a = await cliNode(redis, prefix);
+  const b = await cliNode(redis, prefix);
   await using ann = await WsJsonClient.login(a.wsUrl, "ann");
   await using bob = await WsJsonClient.login(b.wsUrl, "bob");
   await ann.expect((e) => e.type === "joined" && e.name === "bob");
@@ -163,8 +146,8 @@ Deno.test({
 }, async () => {
   await using redis = await startRedis();
   const prefix = newPrefix();
-  await using a = await nodeOf(redis, prefix);
-  await using b = await nodeOf(redis, prefix);
+  await using a = await cliNode(redis, prefix);
+  await using b = await cliNode(redis, prefix);
   await using tess = await TcpLineClient.login(a.tcpPort, "tess");
   await using tom = await TcpLineClient.login(a.tcpPort, "tom");
   await using wes = await WsJsonClient.login(b.wsUrl, "wes");
@@ -230,8 +213,8 @@ Deno.test({
   await using redis = await startRedis();
   const prefix = newPrefix();
   const fast = ["--rate-burst", "200"];
-  await using a = await nodeOf(redis, prefix, fast);
-  await using b = await nodeOf(redis, prefix, fast);
+  await using a = await cliNode(redis, prefix, fast);
+  await using b = await cliNode(redis, prefix, fast);
   await using tess = await TcpLineClient.login(b.tcpPort, "tess");
   const { client: wes, welcome } = await CuttableClient.login(a.httpPort, "wes");
   await tess.expect("-!- [lobby] wes joined");

@@ -4,25 +4,9 @@
 import assert from "node:assert/strict";
 import { TcpLineClient, WsJsonClient } from "./_helpers.ts";
 import { ircLogin } from "./_irc.ts";
-import { redisMissing, startRedis, type TestRedis } from "./_redis.ts";
-import { type CliServer, spawnCli } from "./_server_helpers.ts";
+import { cliNode, redisMissing, startRedis } from "./_redis.ts";
 
 const ignore = redisMissing();
-
-function nodeOf(redis: TestRedis, prefix: string): Promise<CliServer> {
-  return spawnCli({
-    flags: [
-      "--redis",
-      redis.url,
-      "--redis-prefix",
-      prefix,
-      "--node-timeout",
-      "5",
-      "--name-grace",
-      "0",
-    ],
-  });
-}
 
 Deno.test({
   name: "IRC cluster: IRC, telnet and WebSocket users on three nodes share a room",
@@ -30,9 +14,9 @@ Deno.test({
 }, async () => {
   await using redis = await startRedis();
   const prefix = `irc${crypto.randomUUID().slice(0, 8)}:`;
-  await using a = await nodeOf(redis, prefix);
-  await using b = await nodeOf(redis, prefix);
-  await using c = await nodeOf(redis, prefix);
+  await using a = await cliNode(redis, prefix);
+  await using b = await cliNode(redis, prefix);
+  await using c = await cliNode(redis, prefix);
   await using wes = await WsJsonClient.login(c.wsUrl, "wes");
   await using tess = await TcpLineClient.login(b.tcpPort, "tess");
   await using ian = await ircLogin(a.tcpPort, "ian");

@@ -135,31 +135,18 @@ async function runCanary(options: {
     const login = new Promise<boolean>((resolve) => loggedIn = resolve);
     let greeted = false;
     void (async () => {
-      const decoder = new TextDecoder();
-      const buffer = new Uint8Array(64 * 1024);
-      let partial = "";
-      try {
-        while (true) {
-          const count = await conn.read(buffer);
-          if (count === null) break;
-          const parts = (partial + decoder.decode(buffer.subarray(0, count), { stream: true }))
-            .split("\n");
-          partial = parts.pop() ?? "";
-          for (const part of parts) {
-            const line = part.endsWith("\r") ? part.slice(0, -1) : part;
-            remember(member, line);
-            if (!greeted && line.includes("What's your name?")) {
-              greeted = true;
-              await writeAll(conn, encoder.encode(name + "\r\n"));
-            } else if (greeted && line.includes("What's your name?")) {
-              loggedIn(false);
-            } else if (greeted && line.includes("Welcome")) {
-              loggedIn(true);
-            }
-            received(id, line, true);
-          }
+      await eachLine(conn, async (line) => {
+        remember(member, line);
+        if (!greeted && line.includes("What's your name?")) {
+          greeted = true;
+          await writeAll(conn, encoder.encode(name + "\r\n"));
+        } else if (greeted && line.includes("What's your name?")) {
+          loggedIn(false);
+        } else if (greeted && line.includes("Welcome")) {
+          loggedIn(true);
         }
-      } catch { /* reset */ }
+        received(id, line, true);
+      });
       loggedIn(false);
       lost(id, Date.now());
     })();
@@ -228,26 +215,13 @@ async function runCanary(options: {
     const login = new Promise<boolean>((resolve) => loggedIn = resolve);
     write(`NICK ${name}\r\nUSER ${name} 0 * :${name}`);
     void (async () => {
-      const decoder = new TextDecoder();
-      const buffer = new Uint8Array(64 * 1024);
-      let partial = "";
-      try {
-        while (true) {
-          const count = await conn.read(buffer);
-          if (count === null) break;
-          const parts = (partial + decoder.decode(buffer.subarray(0, count), { stream: true }))
-            .split("\n");
-          partial = parts.pop() ?? "";
-          for (const part of parts) {
-            const line = part.endsWith("\r") ? part.slice(0, -1) : part;
-            remember(member, line);
-            if (line.startsWith("PING ")) write(`PONG ${line.slice(5)}`);
-            else if (/^:\S+ 366 \S+ #lobby /.test(line)) loggedIn(true);
-            else if (/^:\S+ 43[23] /.test(line) || line.startsWith("ERROR ")) loggedIn(false);
-            received(id, line, false);
-          }
-        }
-      } catch { /* reset */ }
+      await eachLine(conn, (line) => {
+        remember(member, line);
+        if (line.startsWith("PING ")) write(`PONG ${line.slice(5)}`);
+        else if (/^:\S+ 366 \S+ #lobby /.test(line)) loggedIn(true);
+        else if (/^:\S+ 43[23] /.test(line) || line.startsWith("ERROR ")) loggedIn(false);
+        received(id, line, false);
+      });
       loggedIn(false);
       lost(id, Date.now());
     })();
@@ -475,4 +449,24 @@ if (import.meta.main) {
     irc: flags.irc,
   });
   Deno.exit(0);
+}
+
+/** Reads `conn` a line at a time (CR LF or LF) until it ends or breaks. */
+async function eachLine(
+  conn: Deno.Conn,
+  onLine: (line: string) => void | Promise<void>,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(64 * 1024);
+  let partial = "";
+  try {
+    while (true) {
+      const count = await conn.read(buffer);
+      if (count === null) break;
+      const parts = (partial + decoder.decode(buffer.subarray(0, count), { stream: true }))
+        .split("\n");
+      partial = parts.pop() ?? "";
+      for (const part of parts) await onLine(part.endsWith("\r") ? part.slice(0, -1) : part);
+    }
+  } catch { /* reset */ }
 }
