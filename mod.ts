@@ -18,7 +18,7 @@
  * @module
  */
 export { LOBBY, Relay } from "./core/relay.ts";
-export type { HealthReport, RelayStats } from "./core/relay.ts";
+export type { HealthReport, RelayGauges, RelayStats } from "./core/relay.ts";
 export type { RelayLimits, RelayOptions } from "./core/limits.ts";
 export { Ticket } from "./core/admission.ts";
 export { Session } from "./core/session.ts";
@@ -40,9 +40,19 @@ export type {
   Presence,
   Recorded,
   RoomPage,
+  Ruling,
   StreamName,
   Unparked,
 } from "./core/engine.ts";
+export { rulingKey } from "./core/engine.ts";
+export { grantsFor, roomMatches } from "./core/auth.ts";
+export type { Authenticator, Grant, Identity, RoomGrants } from "./core/auth.ts";
+export { policyFor } from "./core/policies.ts";
+export type { RoomPolicies, RoomPolicy } from "./core/policies.ts";
+export { RelayCounters } from "./core/counters.ts";
+export { ServerApi } from "./core/server_api.ts";
+export type { ApiContent } from "./core/server_api.ts";
+export type { PerTransport, Traffic, Transport } from "./core/counters.ts";
 export { OutboundQueue } from "./core/outbound_queue.ts";
 export { Outgoing, WireFormat } from "./core/outgoing.ts";
 export type { Frame } from "./core/outgoing.ts";
@@ -59,6 +69,7 @@ export type {
   JoinedEvent,
   LeftEvent,
   MessageEvent,
+  ModeratedEvent,
   NoticeEvent,
   PongEvent,
   Position,
@@ -66,12 +77,16 @@ export type {
   RenamedEvent,
   RoomsEvent,
   ServerEvent,
+  TopicEvent,
   WelcomeEvent,
 } from "./core/protocol.ts";
 export { decodeBinaryFrame, encodeBinaryFrame } from "./core/binary_frame.ts";
 export { createApp, serveTcp, startServer } from "./server/mod.ts";
 export type {
   AppOptions,
+  Exposition,
+  MakeExposition,
+  MetricsSource,
   RelayApp,
   RunningServer,
   ServerOptions,

@@ -4,7 +4,9 @@
 // exactly one of these shapes is dropped without a word: another program may
 // share the channel names, and a node of another version may send more.
 
-import type { Envelope, Parked } from "../core/mod.ts";
+import type { Envelope, Parked, Ruling } from "../core/mod.ts";
+import { isKept, readRuling } from "../core/_rulings.ts";
+import type { StampedRuling } from "./_rulings.ts";
 
 /** The wire version; a batch of any other version is ignored. */
 export const WIRE_VERSION = 1;
@@ -36,6 +38,11 @@ export interface NodeState {
   }[];
   rooms: { room: string; members: { session: string; name: string; at: number }[] }[];
   parked: { token: string; parked: Parked; ms: number }[];
+  /**
+   * Every kept ruling the node knows (not only its own: rulings are the
+   * cluster's), lifts included, so a node that starts later learns them.
+   */
+  rulings?: StampedRuling[];
 }
 
 /** Items on the cluster channel, which every node hears. */
@@ -60,6 +67,8 @@ export type ClusterItem =
   | { t: "moved"; session: string; token: string }
   /** A notice for every user. */
   | { t: "all"; event: Extract<Envelope, { to: "all" }>["event"] }
+  /** A moderation ruling; a kept one (not a kick) is stamped when it was ruled. */
+  | { t: "rule"; ruling: Ruling; at?: number }
   /**
    * Hand me the session parked under `token` (node `to`, or whichever node has
    * it when the asker has not heard of it yet); answer with `taken` and the same id.
@@ -149,13 +158,29 @@ function isRoomEvent(event: unknown, room: string): boolean {
         isId(event.to);
     case "notice":
       return isTime(event.ts) && isText(event.text);
+    case "moderated":
+      return optional(event.room, (v) => v === room) && isModerated(event);
+    case "topic":
+      return event.room === room && isTime(event.ts) && isText(event.text) && isId(event.by);
     default:
       return false;
   }
 }
 
+const ACTIONS: readonly unknown[] = ["kick", "ban", "unban", "mute", "unmute"];
+
+// What a moderator did (a room's copy, or one for a user or everyone).
+function isModerated(event: Obj): boolean {
+  return isTime(event.ts) && ACTIONS.includes(event.action) && isId(event.name) &&
+    isId(event.by) && optional(event.reason, isText) && optional(event.until, isTime) &&
+    optional(event.room, isId);
+}
+
+// What may go to every user: a notice, or what a moderator did.
 function isNotice(event: unknown): boolean {
-  return isObj(event) && event.type === "notice" && isTime(event.ts) && isText(event.text);
+  if (!isObj(event)) return false;
+  if (event.type === "moderated") return isModerated(event);
+  return event.type === "notice" && isTime(event.ts) && isText(event.text);
 }
 
 /** The room envelope in `item`, when it is one for `room`; else undefined. */
@@ -168,11 +193,45 @@ export function readRoomEnvelope(
   return item as unknown as Extract<Envelope, { to: "room" }>;
 }
 
+const GRANTS: readonly unknown[] = ["join", "publish", "history"];
+
+// Who a token said a parked session's user is: it decides what the user may do.
+function isIdentity(value: unknown): boolean {
+  if (!isObj(value)) return false;
+  const { rooms } = value;
+  return isId(value.subject) && isId(value.name) && typeof value.admin === "boolean" &&
+    isTime(value.expires) &&
+    (rooms === undefined ||
+      (isObj(rooms) &&
+        Object.values(rooms).every((grants) =>
+          Array.isArray(grants) && grants.every((grant) => GRANTS.includes(grant))
+        )));
+}
+
 function isParked(value: unknown): value is Parked {
   if (!isObj(value)) return false;
   return isId(value.node) && isId(value.session) && isId(value.name) && isId(value.key) &&
     isId(value.reclaim) && typeof value.echo === "boolean" && Array.isArray(value.rooms) &&
-    value.rooms.every(isId);
+    value.rooms.every(isId) && optional(value.identity, isIdentity) &&
+    optional(value.oper, (v) => typeof v === "boolean");
+}
+
+// The well-formed kept rulings of a state's list (a malformed one is left out, not the state).
+function readStamped(value: unknown): StampedRuling[] {
+  if (!Array.isArray(value)) return [];
+  const rulings: StampedRuling[] = [];
+  for (const entry of value) {
+    if (!isObj(entry) || !isTime(entry.at)) continue;
+    const ruling = readRuling(entry.ruling);
+    if (ruling && isKept(ruling)) rulings.push({ ruling, at: entry.at });
+  }
+  return rulings;
+}
+
+// A checked state, its rulings rebuilt from the well-formed ones.
+function withRulings(state: NodeState): NodeState {
+  const { rulings } = state;
+  return rulings === undefined ? state : { ...state, rulings: readStamped(rulings) };
 }
 
 function isState(value: unknown): value is NodeState {
@@ -193,12 +252,22 @@ function isState(value: unknown): value is NodeState {
 /** The cluster item in `item`, when it is a well-formed one; else undefined. */
 export function readClusterItem(item: unknown): ClusterItem | undefined {
   if (!isObj(item)) return;
+  switch (item.t) {
+    case "hello":
+      return isState(item.state) ? { t: "hello", state: withRulings(item.state) } : undefined;
+    case "state":
+      return isId(item.to) && isState(item.state)
+        ? { t: "state", to: item.to, state: withRulings(item.state) }
+        : undefined;
+    case "rule": {
+      const ruling = readRuling(item.ruling);
+      if (!ruling) return;
+      if (!isKept(ruling)) return { t: "rule", ruling };
+      return isTime(item.at) ? { t: "rule", ruling, at: item.at } : undefined;
+    }
+  }
   const ok = (() => {
     switch (item.t) {
-      case "hello":
-        return isState(item.state);
-      case "state":
-        return isId(item.to) && isState(item.state);
       case "beat":
       case "bye":
         return true;

@@ -21,11 +21,14 @@ import type {
   Presence,
   Recorded,
   RoomPage,
+  Ruling,
   StreamName,
   Unparked,
 } from "../core/mod.ts";
-import { MemoryHistory } from "../core/memory_history.ts";
+import { MemoryHistory, roomHistorySize } from "../core/memory_history.ts";
+import { isKept } from "../core/_rulings.ts";
 import { type NameHolder, type NodeRecord, Replica } from "./_replica.ts";
+import { RulingBook } from "./_rulings.ts";
 import {
   type Batch,
   type ClusterItem,
@@ -156,6 +159,10 @@ export class BroadcastChannelEngine implements Engine {
   }>();
   #requestIds = 0;
   #lost: string[] = [];
+  // Every kept ruling known here (the cluster's, not only this node's).
+  #rulings: RulingBook;
+  // Until start() is done, rulings learned from the others are only kept (rulings() tells them).
+  #started = false;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -179,31 +186,30 @@ export class BroadcastChannelEngine implements Engine {
       );
     }
     this.#ownHistory = options.history !== undefined;
-    this.#history = new MemoryHistory(options.history ?? DEFAULT_HISTORY, Date.now);
+    this.#history = this.#newHistory(options.history ?? DEFAULT_HISTORY);
     this.#self = this.#replica.addNode(this.node);
+    // A lift is remembered long past any node's silence, so no older state brings a ban back.
+    this.#rulings = new RulingBook(Date.now, Math.max(10 * nodeTimeoutMs, 3_600_000));
   }
 
   /** Opens the channels, tells the others this node is here and waits briefly for their state. */
   async start(host: EngineHost): Promise<void> {
     if (this.#closed) throw new Error("this engine was closed");
     this.#host = host;
-    if (!this.#ownHistory && host.history) {
-      this.#history = new MemoryHistory(host.history, Date.now);
-    }
+    if (!this.#ownHistory && host.history) this.#history = this.#newHistory(host.history);
     this.#cluster = this.#listen(this.#name("cluster"), (data) => this.#onCluster(data));
     this.#open.set(this.#cluster.name, this.#cluster);
     this.#inbox = this.#listen(this.#name(`node:${this.node}`), (data) => this.#onNode(data));
     this.#queue(
       this.#cluster.name,
-      {
-        t: "hello",
-        state: this.#replica.stateOf(this.node),
-      } satisfies ClusterItem,
+      { t: "hello", state: this.#state() } satisfies ClusterItem,
     );
     this.#lastTick = Date.now();
     this.#timer = setInterval(() => this.#tick(), this.#options.heartbeatMs);
-    // The others answer within a round trip: names they hold are known before the first claim.
+    // The others answer within a round trip: names they hold (and the rulings in force)
+    // are known before the first claim.
     await new Promise((resolve) => setTimeout(resolve, this.#options.startWaitMs));
+    this.#started = true;
   }
 
   /** Says goodbye (the others drop what this node still holds at once) and closes every channel. */
@@ -397,9 +403,10 @@ export class BroadcastChannelEngine implements Engine {
     this.#history.drop("u:" + session);
   }
 
-  /** Forgets history, held names and other nodes' parked sessions that ran out. */
+  /** Forgets history, held names, other nodes' parked sessions and old lifts that ran out. */
   sweep(now: number): void {
     this.#history.sweep(now);
+    this.#rulings.prune();
     this.#replica.pruneHolds(now);
     this.#replica.pruneParked(now, this.node);
   }
@@ -446,6 +453,23 @@ export class BroadcastChannelEngine implements Engine {
     return answer.then((handover) => handover && this.#adopt(handover));
   }
 
+  /**
+   * Sends `ruling` to the other nodes; a ban, mute or topic is also kept here
+   * (and so in this node's state, for nodes that start later), stamped later
+   * than any kept under its key, so it wins everywhere.
+   */
+  rule(ruling: Ruling): void {
+    if (!isKept(ruling)) return this.#tell({ t: "rule", ruling });
+    const at = Math.max(stamp(), this.#rulings.stampOf(ruling) + 0.001);
+    this.#rulings.keep(ruling, at);
+    this.#tell({ t: "rule", ruling, at });
+  }
+
+  /** The bans and mutes not yet over, and the topics, as this node knows them. */
+  rulings(): Ruling[] {
+    return this.#rulings.inForce();
+  }
+
   /** True when the session was still parked here (and is no longer). */
   expire(token: string): boolean {
     if (this.#replica.parked(token)?.node !== this.node) return false;
@@ -455,6 +479,15 @@ export class BroadcastChannelEngine implements Engine {
   }
 
   // ---- sending
+
+  #newHistory(limits: HistoryLimits): MemoryHistory {
+    return new MemoryHistory(limits, Date.now, (stream) => roomHistorySize(this.#host, stream));
+  }
+
+  // What this node tells in full: its own names, rooms and parked sessions, and every ruling.
+  #state(): NodeState {
+    return { ...this.#replica.stateOf(this.node), rulings: this.#rulings.stamped() };
+  }
 
   #name(suffix: string): string {
     return this.#options.prefix + suffix;
@@ -567,7 +600,7 @@ export class BroadcastChannelEngine implements Engine {
     switch (item.t) {
       case "hello":
         this.#replace(from, item.state);
-        this.#tell({ t: "state", to: from, state: replica.stateOf(this.node) });
+        this.#tell({ t: "state", to: from, state: this.#state() });
         return;
       case "state":
         if (item.to !== this.node) return;
@@ -605,6 +638,20 @@ export class BroadcastChannelEngine implements Engine {
           this.#handOver(from, item.token, item.id);
         }
         return;
+      case "rule":
+        return this.#learn(item.ruling, item.at);
+    }
+  }
+
+  // A ruling from another node: a kick applies here now; a kept one when it is
+  // newer than the one kept under its key (a state may tell what is known already).
+  #learn(ruling: Ruling, at: number | undefined): void {
+    if (isKept(ruling) && (at === undefined || !this.#rulings.keep(ruling, at))) return;
+    if (!this.#started) return;
+    try {
+      this.#host?.ruled(ruling);
+    } catch (error) {
+      this.#options.log(`crosswire: failed to apply a ruling from another node: ${error}`);
     }
   }
 
@@ -625,7 +672,7 @@ export class BroadcastChannelEngine implements Engine {
           continue;
         }
         case "sync":
-          this.#tell({ t: "state", to: batch.o, state: this.#replica.stateOf(this.node) });
+          this.#tell({ t: "state", to: batch.o, state: this.#state() });
           continue;
         case "taken": {
           const request = this.#requests.get(item.id);
@@ -667,6 +714,7 @@ export class BroadcastChannelEngine implements Engine {
     this.#departed.delete(from);
     const { keys, added } = this.#replica.replaceNode(from, state);
     for (const key of keys) this.#settle(key);
+    for (const { ruling, at } of state.rulings ?? []) this.#learn(ruling, at);
     if (!back) return;
     // Declared gone, yet alive (it was paused): the rooms hear its users come back.
     this.#options.log(`crosswire: node ${from} is back`);
@@ -742,7 +790,7 @@ export class BroadcastChannelEngine implements Engine {
       // Hear them afresh, and tell them its state in case they gave it up.
       this.#options.log("crosswire: this node was paused; asking the others for their state");
       for (const record of this.#replica.nodes()) record.lastSeen = now;
-      this.#tell({ t: "hello", state: this.#replica.stateOf(this.node) });
+      this.#tell({ t: "hello", state: this.#state() });
     } else {
       for (const record of [...this.#replica.nodes()]) {
         if (record.id !== this.node && now - record.lastSeen > nodeTimeoutMs) {

@@ -48,6 +48,11 @@
  *   structured-cloned and best-effort; a lost room or private message is not
  *   resent (lost presence changes are repaired by the state exchange). A
  *   resume whose handover answer is lost fails, and the session is gone.
+ * - **Moderation is everyone's.** Every node keeps every ban, mute and topic
+ *   (kicks only pass through) and tells them in its state, so a node that
+ *   starts later has them; of two rulings under one key, the later stamp (its
+ *   node's clock) wins everywhere, and a lift is remembered for an hour (or
+ *   ten node timeouts) so a node that missed it cannot bring the ban back.
  * - **Every node holds everyone's presence.** Memory and the traffic on the
  *   cluster channel grow with the users of the whole deployment, not of one
  *   isolate; it suits a chat of thousands, not millions.

@@ -1,10 +1,11 @@
-// The command line (and PORT, REDIS_URL) as a server configuration, checked:
+// The command line (and PORT, REDIS_URL, CROSSWIRE_*) as a server configuration, checked:
 // the first bad flag stops the CLI with a one-line message. Every runtime's
 // entry point reads its flags here, so they mean the same everywhere.
 
 import { parseArgs } from "node:util";
 import type { RelayOptions } from "../core/mod.ts";
 import type { ServerOptions } from "../server/options.ts";
+import { badApiKey } from "../server/_api_auth.ts";
 import { fail } from "./errors.ts";
 
 const LIMIT_FLAGS = {
@@ -64,6 +65,33 @@ export interface RedisConfig {
   readonly connectTimeoutMs: number;
 }
 
+/** Where tokens are verified from: exactly one key source, and the claims to check. */
+export interface TokenConfig {
+  /** The HS256 secret, or the file of a PEM public key or of a JWKS. */
+  readonly key:
+    | { readonly secret: string }
+    | { readonly publicKeyFile: string }
+    | { readonly jwksFile: string };
+  /** --jwt-audience: the `aud` a token must have. */
+  readonly audience: string | undefined;
+  /** --jwt-issuer: the `iss` a token must have. */
+  readonly issuer: string | undefined;
+  /** --require-auth (or CROSSWIRE_REQUIRE_AUTH): refuse users without a token. */
+  readonly requireAuth: boolean;
+}
+
+/**
+ * Who may do what, as far as it needs files or async work (cli/auth.ts turns
+ * it into relay options). The rest (--require-auth, --token-grace,
+ * --admin-password, --api-key) goes straight into `relay` and `server`.
+ */
+export interface AccessConfig {
+  /** Token verification, when a key is given. */
+  readonly tokens: TokenConfig | undefined;
+  /** --config: the file of room rules. */
+  readonly configFile: string | undefined;
+}
+
 /** What the command line asks for. */
 export interface CliConfig {
   /** --help: print the help and do nothing else (the other fields are then defaults). */
@@ -82,6 +110,8 @@ export interface CliConfig {
   readonly tlsFiles: { readonly cert: string; readonly key: string } | undefined;
   /** A cluster node's Redis, when --redis or REDIS_URL names one. */
   readonly redis: RedisConfig | undefined;
+  /** Tokens and room rules, to be loaded by cli/auth.ts. */
+  readonly access: AccessConfig;
 }
 
 function portNumber(flag: string, value: string | undefined, fallback: number): number {
@@ -123,6 +153,16 @@ function parseFlags(args: readonly string[]) {
         "node-timeout": { type: "string" },
         "redis-wait": { type: "string" },
         "idle-timeout": { type: "string" },
+        config: { type: "string" },
+        "jwt-secret": { type: "string" },
+        "jwt-public-key": { type: "string" },
+        jwks: { type: "string" },
+        "jwt-audience": { type: "string" },
+        "jwt-issuer": { type: "string" },
+        "require-auth": { type: "boolean", default: false },
+        "token-grace": { type: "string" },
+        "admin-password": { type: "string" },
+        "api-key": { type: "string" },
         ...Object.fromEntries(
           STRING_FLAGS.map((flag) => [flag, { type: "string" as const }]),
         ) as Record<(typeof STRING_FLAGS)[number], { type: "string" }>,
@@ -194,8 +234,10 @@ function redisConfig(url: string, flags: Flags): RedisConfig {
 }
 
 /**
- * Reads the command line; `env` reads PORT and REDIS_URL. Throws a CliError
- * at the first bad flag.
+ * Reads the command line; `env` reads PORT, REDIS_URL, CROSSWIRE_REQUIRE_AUTH
+ * and the secrets that stay out of `ps` (CROSSWIRE_JWT_SECRET,
+ * CROSSWIRE_ADMIN_PASSWORD, CROSSWIRE_API_KEY; a flag wins over its
+ * variable). Throws a CliError at the first bad flag.
  */
 export function readFlags(
   args: readonly string[],
@@ -214,6 +256,7 @@ export function readFlags(
       server: {},
       tlsFiles: undefined,
       redis: undefined,
+      access: { tokens: undefined, configFile: undefined },
     };
   }
   checkHost(host);
@@ -230,6 +273,8 @@ export function readFlags(
     if (!(announceSeconds > 0)) fail("--announce-every must be a number of seconds above 0");
   }
   const relay = relayOptions(flags);
+  const tokens = tokenConfig(flags, env);
+  accessOptions(flags, env, tokens, relay);
   const redisUrl = flags.redis ?? env("REDIS_URL");
   const redis = redisUrl === undefined ? undefined : redisConfig(redisUrl, flags);
   const server: ServerOptions = {
@@ -240,6 +285,19 @@ export function readFlags(
     allowOrigins: flags["allow-origin"],
     allowedHosts: flags["allowed-host"],
   };
+  const apiKey = flags["api-key"] ?? env("CROSSWIRE_API_KEY");
+  if (apiKey !== undefined && (apiKey !== "" || flags["api-key"] !== undefined)) {
+    // A bearer token anyone could guess is no lock: ask for one worth the name.
+    if ([...apiKey].length < 16) {
+      const from = flags["api-key"] === undefined ? "CROSSWIRE_API_KEY" : "--api-key";
+      fail(`${from} must be at least 16 characters (make one with: openssl rand -hex 32)`);
+    }
+    const bad = badApiKey(apiKey);
+    if (bad !== undefined) {
+      fail(`${flags["api-key"] === undefined ? "CROSSWIRE_API_KEY" : "--api-key"} ${bad}`);
+    }
+    server.apiKey = apiKey;
+  }
   for (const [flag, option] of Object.entries(SERVER_SECONDS_FLAGS)) {
     const value = flags[flag as keyof typeof SERVER_SECONDS_FLAGS];
     // Only the ping interval may be 0 (off); a deadline of 0 would refuse everyone.
@@ -251,5 +309,93 @@ export function readFlags(
   const tlsFiles = flags.cert !== undefined && flags.key !== undefined
     ? { cert: flags.cert, key: flags.key }
     : undefined;
-  return { help: false, host, port, tcpPort, announceSeconds, relay, server, tlsFiles, redis };
+  const access = { tokens, configFile: nonEmpty("--config", flags.config) };
+  return {
+    help: false,
+    host,
+    port,
+    tcpPort,
+    announceSeconds,
+    relay,
+    server,
+    tlsFiles,
+    redis,
+    access,
+  };
+}
+
+/** `value` unless it is empty, which fails: an empty file name or key is a mistake. */
+function nonEmpty(flag: string, value: string | undefined): string | undefined {
+  if (value === "") fail(`${flag} must not be empty`);
+  return value;
+}
+
+/**
+ * A secret from its flag, else from its environment variable (which keeps it
+ * out of `ps`). An empty variable counts as unset, as container tools write them.
+ */
+function secretSetting(
+  flagValue: string | undefined,
+  flag: string,
+  envValue: string | undefined,
+): string | undefined {
+  return nonEmpty(flag, flagValue) ?? (envValue === "" ? undefined : envValue);
+}
+
+const KEY_SOURCES = "--jwt-secret (or CROSSWIRE_JWT_SECRET), --jwt-public-key or --jwks";
+
+/** The token flags, checked: at most one key source, and claims only with a key. */
+function tokenConfig(
+  flags: Flags,
+  env: (name: string) => string | undefined,
+): TokenConfig | undefined {
+  const secret = secretSetting(flags["jwt-secret"], "--jwt-secret", env("CROSSWIRE_JWT_SECRET"));
+  const publicKeyFile = nonEmpty("--jwt-public-key", flags["jwt-public-key"]);
+  const jwksFile = nonEmpty("--jwks", flags.jwks);
+  const given = [secret, publicKeyFile, jwksFile].filter((value) => value !== undefined).length;
+  if (given > 1) fail(`give only one of ${KEY_SOURCES}`);
+  const requireAuth = flags["require-auth"] || envSwitch("CROSSWIRE_REQUIRE_AUTH", env);
+  const audience = nonEmpty("--jwt-audience", flags["jwt-audience"]);
+  const issuer = nonEmpty("--jwt-issuer", flags["jwt-issuer"]);
+  if (given === 0) {
+    // Each of these would do nothing without a key: say so rather than run open.
+    if (requireAuth) fail(`--require-auth needs a key to check tokens: ${KEY_SOURCES}`);
+    for (const flag of ["jwt-audience", "jwt-issuer", "token-grace"] as const) {
+      if (flags[flag] !== undefined) fail(`--${flag} needs a key to check tokens: ${KEY_SOURCES}`);
+    }
+    return undefined;
+  }
+  const key = secret !== undefined
+    ? { secret }
+    : publicKeyFile !== undefined
+    ? { publicKeyFile }
+    : { jwksFile: jwksFile! };
+  return { key, audience, issuer, requireAuth };
+}
+
+/** A yes-or-no environment variable (unset or empty: no); anything else fails. */
+function envSwitch(name: string, env: (name: string) => string | undefined): boolean {
+  const value = env(name)?.trim().toLowerCase();
+  if (value === undefined || ["", "0", "false", "no"].includes(value)) return false;
+  if (["1", "true", "yes"].includes(value)) return true;
+  fail(`${name} must be 1, true or yes (or 0, false, no), not ${JSON.stringify(env(name))}`);
+}
+
+/** --require-auth, --token-grace and --admin-password, into the relay's options. */
+function accessOptions(
+  flags: Flags,
+  env: (name: string) => string | undefined,
+  tokens: TokenConfig | undefined,
+  relay: RelayOptions,
+): void {
+  if (tokens?.requireAuth) relay.requireAuth = true;
+  if (flags["token-grace"] !== undefined) {
+    relay.tokenGraceMs = positiveNumber("token-grace", flags["token-grace"], true) * 1000;
+  }
+  const password = secretSetting(
+    flags["admin-password"],
+    "--admin-password",
+    env("CROSSWIRE_ADMIN_PASSWORD"),
+  );
+  if (password !== undefined) relay.adminPassword = password;
 }

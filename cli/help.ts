@@ -29,6 +29,28 @@ TLS and browsers:
   --allowed-host HOST      answer requests for HOST too, besides localhost, IP addresses,
                            --host and the --allow-origin hosts (repeatable; *.DOMAIN; * for any)
 
+Who may do what (anyone may log in, join and talk until you set these):
+  --config FILE            room rules (read-only, private, member limits, history) from a
+                           JSON file with comments; see crosswire.example.jsonc
+  --jwt-secret SECRET      check login tokens signed with this HS256 secret (at least 32
+                           bytes); better as $CROSSWIRE_JWT_SECRET, which ps does not show
+  --jwt-public-key FILE    check tokens against this PEM public key: RS256, ES256 or EdDSA,
+                           as the key's type says
+  --jwks FILE              check tokens against the keys of this JWKS file (by their kid)
+                           (give at most one of --jwt-secret, --jwt-public-key, --jwks)
+  --jwt-audience AUD       tokens must have this aud (default: not checked)
+  --jwt-issuer ISS         tokens must have this iss (default: not checked)
+  --require-auth           refuse users without a token (or CROSSWIRE_REQUIRE_AUTH=1;
+                           default: anonymous users may log in)
+  --token-grace SECONDS    how long a client whose token expired has to send a new one
+                           before it is closed (default 30)
+  --admin-password PASSWORD
+                           the password for /oper, which makes a user an admin (default:
+                           none, only tokens make admins); or $CROSSWIRE_ADMIN_PASSWORD
+  --api-key KEY            turn on the server API (/api/...) for backends and lock /metrics:
+                           both need "Authorization: Bearer KEY" (at least 16 characters;
+                           or $CROSSWIRE_API_KEY; default: no API, /metrics open)
+
 Limits (every one finite by default):
   --max-connections N      open connections in total, both ports (default 10000; fewer
                            when the open-files limit is lower)

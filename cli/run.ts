@@ -7,7 +7,9 @@ import type { RelayOptions } from "../core/mod.ts";
 import { failedPort, listenFailure } from "../server/_listen_error.ts";
 import type { RelayServer } from "../server/_start.ts";
 import type { ServerOptions } from "../server/options.ts";
-import { CliError, fail } from "./errors.ts";
+import { accessInfo, loadAccess } from "./auth.ts";
+import { CliError } from "./errors.ts";
+import { readFlagFile } from "./files.ts";
 import { type CliConfig, readFlags } from "./flags.ts";
 import { helpText } from "./help.ts";
 import { loadRedis, redisEngine, type RedisModule } from "./redis.ts";
@@ -19,9 +21,9 @@ export interface CliRuntime {
   readonly command: string;
   /** The flags, without the runtime's own arguments. */
   readonly args: readonly string[];
-  /** An environment variable (PORT, REDIS_URL). */
+  /** An environment variable (PORT, REDIS_URL, CROSSWIRE_*). */
   env(name: string): string | undefined;
-  /** A whole text file (the --cert and --key PEM files); throws when it cannot. */
+  /** A whole text file (--cert, --key, --config, --jwt-public-key, --jwks); throws when it cannot. */
   readTextFile(path: string): string;
   /** The runtime's server. */
   startServer(options: ServerOptions): Promise<RelayServer>;
@@ -44,28 +46,24 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   }
 }
 
-function readPem(runtime: CliRuntime, flag: string, path: string): string {
-  try {
-    return runtime.readTextFile(path);
-  } catch (error) {
-    fail(`cannot read --${flag} ${path}: ${(error as Error).message}`);
-  }
-}
-
 async function run(runtime: CliRuntime): Promise<void> {
   const config = readFlags(runtime.args, (name) => runtime.env(name));
   if (config.help) {
     console.log(helpText(runtime.command));
     return;
   }
+  const read = (path: string) => runtime.readTextFile(path);
+  const access = await loadAccess(config.access, read);
   const relay: RelayOptions = { ...config.relay };
+  if (access.authenticate) relay.authenticate = access.authenticate;
+  if (access.rooms) relay.rooms = access.rooms;
   // Only a cluster node loads the Redis client.
   const redis = config.redis === undefined ? undefined : await loadRedis();
   if (redis && config.redis) relay.engine = redisEngine(redis, config.redis, relay);
   const options: ServerOptions = { ...config.server, relay };
   const files = config.tlsFiles;
   const tls = files
-    ? { cert: readPem(runtime, "cert", files.cert), key: readPem(runtime, "key", files.key) }
+    ? { cert: readFlagFile("cert", files.cert, read), key: readFlagFile("key", files.key, read) }
     : undefined;
   if (tls) options.tls = tls;
 
@@ -106,6 +104,7 @@ async function run(runtime: CliRuntime): Promise<void> {
     tls: tls !== undefined,
     fdLimitHint: runtime.fdLimitHint,
     cluster,
+    access: accessInfo(config, access),
   });
   for (const line of lines) console.log(line);
 }

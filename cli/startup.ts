@@ -1,5 +1,5 @@
 // What the CLI prints once it listens: where to connect (the lines launchers
-// and tests wait for), the open-files limit, and the cluster.
+// and tests wait for), who may do what, the open-files limit, and the cluster.
 
 import type { RelayServer } from "../server/_start.ts";
 
@@ -12,6 +12,22 @@ export interface StartupInfo {
   readonly fdLimitHint: string;
   /** The cluster line's Redis URL (redacted) and prefix, for a cluster node. */
   readonly cluster?: { readonly url: string; readonly prefix: string } | undefined;
+  /** Tokens, room rules, the admin password and the API, when any is on. */
+  readonly access?: AccessInfo | undefined;
+}
+
+/** Who may do what, as the startup line tells it: never a secret, only whether one is set. */
+export interface AccessInfo {
+  /** How tokens are checked (e.g. "HS256"), or undefined when they are not. */
+  readonly tokens: string | undefined;
+  /** Whether users without a token are refused. */
+  readonly requireAuth: boolean;
+  /** The room rules: how many, and from which file. */
+  readonly rules: { readonly count: number; readonly file: string } | undefined;
+  /** Whether `/oper` has a password. */
+  readonly adminPassword: boolean;
+  /** Whether the server API (and a locked /metrics) is on. */
+  readonly api: boolean;
 }
 
 /** The startup lines, each to be printed as it is. */
@@ -35,6 +51,8 @@ export function startupLines(server: RelayServer, info: StartupInfo): string[] {
     const tryIt = `irssi -c ${shown} -p ${ircPort}${tls ? " --tls" : ""}`;
     lines.push(`crosswire: IRC${tls ? " over TLS" : ""} on ${shown}:${ircPort} (try: ${tryIt})`);
   }
+  const access = info.access && accessLine(info.access);
+  if (access) lines.push(`crosswire: ${access}`);
   lines.push(`crosswire: ${capacityLine(server.capacity, info.fdLimitHint)}`);
   if (info.cluster) {
     lines.push(
@@ -43,6 +61,23 @@ export function startupLines(server: RelayServer, info: StartupInfo): string[] {
     );
   }
   return lines;
+}
+
+/** Who may do what, in one line; undefined when nothing of it is on (as before tokens existed). */
+export function accessLine(access: AccessInfo): string | undefined {
+  const parts: string[] = [];
+  if (access.tokens !== undefined) {
+    parts.push(
+      `tokens: ${access.tokens} (${access.requireAuth ? "required" : "anonymous users allowed"})`,
+    );
+  }
+  if (access.rules) {
+    const { count, file } = access.rules;
+    parts.push(`room rules: ${count === 0 ? "none" : count} from ${file}`);
+  }
+  if (access.adminPassword) parts.push("admin password: set");
+  if (access.api) parts.push("server API: on (/api, /metrics need the key)");
+  return parts.length === 0 ? undefined : parts.join("; ");
 }
 
 /** What the server runs with: the open-files limit and the connections it admits. */

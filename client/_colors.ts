@@ -50,9 +50,11 @@ export function colorsFor(enabled: boolean): Colors {
 export function styleFor(event: ServerEvent, colors: Colors): Paint {
   switch (event.type) {
     case "error":
+    case "moderated":
       return colors.red;
     case "notice":
     case "welcome":
+    case "topic":
       return colors.yellow;
     case "direct":
       return colors.magenta;

@@ -17,6 +17,7 @@ import { requestJoin } from "./_replays.ts";
 import { restore, type RestoreHost, type SessionState } from "./_restore.ts";
 import type { Sender } from "./_sender.ts";
 import type { Streams } from "./_streams.ts";
+import type { Tokens } from "./_tokens.ts";
 
 // Failures of a reconnect attempt that another attempt may not meet.
 const TRANSIENT = new Set(["timeout", "internal_error", "server_busy", "rate_limited"]);
@@ -41,6 +42,8 @@ export interface ConnectionHost {
   readonly sender: Sender;
   readonly emitter: Emitter;
   readonly inbound: Inbound;
+  /** The token the client logs in with. */
+  readonly tokens: Tokens;
   /** Leaves a room on the connection being set up. */
   leave(room: string): Promise<void>;
   /** Reports an error nobody else can catch. */
@@ -234,6 +237,7 @@ export class Connection {
       streams: host.streams,
       requestTimeoutMs: this.#requestTimeoutMs,
       newRef: () => host.sender.newRef(),
+      token: () => host.tokens.next(),
       handshake: (ref, message) => this.#handshake(first, ref, message),
       join: (room, options) => requestJoin(host, room, options, true),
       leave: (room) => host.leave(room),
@@ -304,7 +308,7 @@ export class Connection {
     this.#host.streams.disconnected();
     if (
       this.#phase === "handshake" || this.#leaving || !this.#canReconnect ||
-      !shouldReconnect(code, this.#host.inbound.lastError)
+      !shouldReconnect(code, this.#host.inbound.lastError, this.#host.tokens.renewable)
     ) {
       return this.#finish(code, reason);
     }

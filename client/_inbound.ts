@@ -4,7 +4,7 @@
 // delivered to listeners. Holes in a stream, and rooms without a position,
 // are asked for here.
 
-import type { AnnouncedLimits, Position, ServerEvent } from "../core/protocol.ts";
+import type { AnnouncedLimits, ErrorEvent, Position, ServerEvent } from "../core/protocol.ts";
 import { CrosswireClientError } from "./errors.ts";
 import type { GapEvent } from "./events.ts";
 import { refOf } from "./_decode.ts";
@@ -34,6 +34,11 @@ export interface InboundHost {
   open(): boolean;
   /** The ref of the login or resume still waiting for its welcome, if any. */
   awaitingWelcome(): string | undefined;
+  /**
+   * The relay says the token ran out (`event`): true when the client gets a
+   * new one and sends it by itself, so listeners need not hear of it.
+   */
+  renewToken(event: ErrorEvent): boolean;
 }
 
 /** Handles the events the current connection receives. */
@@ -77,6 +82,8 @@ export class Inbound implements StreamsHost {
       const handshake = host.awaitingWelcome();
       if (handshake !== undefined) {
         host.sender.settle(handshake, new CrosswireClientError(event.code, event.message));
+      } else if (event.code === "token_expired" && host.open() && host.renewToken(event)) {
+        return;
       }
     }
     if (!hidden) host.emitter.emit(event);

@@ -16,6 +16,12 @@ const MAX_QUEUED_LINES = 1000;
 export interface LineEditorOptions {
   /** node:readline's completer: candidates for the text before the cursor, and what they replace. */
   complete(before: string): [string[], string];
+  /**
+   * For a line that carries a secret (`/auth TOKEN`), what to show in its
+   * place once entered; undefined for any other line. Such lines are not kept
+   * for the up arrow. @default every line is shown as typed
+   */
+  secret?(line: string): string | undefined;
 }
 
 /**
@@ -48,6 +54,8 @@ export class LineEditor {
       completer: (before: string) => options.complete(before),
     });
     rl.on("line", (line: string) => {
+      const masked = options.secret?.(line);
+      if (masked !== undefined) this.#mask(line, masked);
       if (this.#asking) {
         this.#asking = false;
         rl.setPrompt(this.#chatPrompt);
@@ -147,6 +155,22 @@ export class LineEditor {
     return typeof drawn === "number" && Number.isSafeInteger(drawn) && drawn >= 0
       ? drawn
       : this.#rl.getCursorPos().rows;
+  }
+
+  // A secret was typed: out of the history, and on screen only masked. The
+  // terminal showed it after the prompt and readline moved to the next row.
+  #mask(line: string, masked: string): void {
+    const history = (this.#rl as unknown as { history?: unknown }).history;
+    if (Array.isArray(history) && history[0] === line) history.shift();
+    const columns = process.stdout.columns;
+    if (!columns || columns <= 0) return;
+    const prompt = this.#rl.getPrompt();
+    const width = [...prompt].length + [...line].length;
+    const rows = Math.max(1, Math.ceil(width / columns));
+    moveCursor(process.stdout, 0, -rows);
+    cursorTo(process.stdout, 0);
+    clearScreenDown(process.stdout);
+    process.stdout.write(`${prompt}${masked}\n`);
   }
 
   #push(line: string): void {

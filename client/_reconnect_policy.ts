@@ -41,6 +41,8 @@ const FINAL_CODES = new Set([
   1009, // too big
   1010, // a WebSocket extension the server lacks
   4002, // login timeout: the handshake itself fails
+  4010, // kicked: an admin wants the user gone for now
+  4011, // banned: a new login would be refused
 ]);
 
 // Errors the relay sends just before it closes, for the same reasons (over
@@ -52,16 +54,31 @@ const FINAL_ERRORS = new Set([
   "too_large",
   "login_timeout",
   "bad_frame",
+  "kicked",
+  "banned",
+  "auth_failed",
+  "auth_required",
 ]);
+
+// The token ran out: only a new token (from the app's function) makes a new login worth it.
+const TOKEN_EXPIRED_CODE = 4003;
+const TOKEN_EXPIRED_ERROR = "token_expired";
 
 /**
  * Whether a connection closed with `code`, after an error `lastError` (the
  * last thing the server sent, when it was an error without `ref`), is worth
  * reconnecting: yes after the server went away, a dead connection, a slow
  * consumer or rate limit close (4008, 4029), an idle timeout or a busy server;
- * no after quit or a protocol violation, which would only repeat.
+ * no after quit, a protocol violation, a kick, a ban or a refused token, which
+ * would only repeat. An expired token (4003) is worth it only when
+ * `renewable`: the app's function gives the next login a fresh one.
  */
-export function shouldReconnect(code: number, lastError: string | undefined): boolean {
+export function shouldReconnect(
+  code: number,
+  lastError: string | undefined,
+  renewable = false,
+): boolean {
   if (FINAL_CODES.has(code)) return false;
+  if (code === TOKEN_EXPIRED_CODE || lastError === TOKEN_EXPIRED_ERROR) return renewable;
   return lastError === undefined || !FINAL_ERRORS.has(lastError);
 }

@@ -6,7 +6,7 @@
 import { formatBytes } from "../core/text_render.ts";
 import { cleanText, terminalSafe } from "../core/sanitize.ts";
 import { couldMislead } from "../core/misleading.ts";
-import type { FileInfo, ServerEvent } from "../core/protocol.ts";
+import type { FileInfo, ModeratedEvent, ServerEvent } from "../core/protocol.ts";
 import type { GapEvent, ReconnectingEvent, ResumedEvent } from "./events.ts";
 import type { Paint } from "./_colors.ts";
 
@@ -122,9 +122,38 @@ export function renderEvent(
       return [`${SERVER}pong`];
     case "notice":
       return prefixed(SERVER, event.text);
+    case "moderated": {
+      const where = event.room === undefined ? "" : `${room(event.room)} `;
+      return [`${SERVER}${where}${moderatedText(event, who)}`];
+    }
+    case "topic":
+      return [
+        event.text === ""
+          ? `${SERVER}${room(event.room)} ${who(event.by)} cleared the topic`
+          : `${SERVER}${room(event.room)} topic: ${cleanText(event.text)} (set by ${
+            who(event.by)
+          })`,
+      ];
     case "error":
       return [`${SERVER}error ${cleanText(event.code)}: ${cleanText(event.message)}`];
   }
+}
+
+// What a moderator did, as the server's text mode says it: `bob was kicked by ann (spam)`.
+function moderatedText(event: ModeratedEvent, who: (name: string) => string): string {
+  const end = new Date(typeof event.until === "number" ? event.until : NaN);
+  const until = Number.isNaN(end.getTime())
+    ? ""
+    : ` until ${end.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const did = {
+    kick: "was kicked",
+    ban: "was banned",
+    unban: "is no longer banned",
+    mute: "was muted",
+    unmute: "may speak again",
+  }[event.action] ?? cleanText(String(event.action));
+  const why = event.reason === undefined ? "" : ` (${cleanText(event.reason)})`;
+  return `${who(event.name)} ${did} by ${who(event.by)}${until}${why}`;
 }
 
 /** The user names an event shows. */
@@ -142,6 +171,10 @@ export function namesIn(event: ServerEvent): string[] {
       return [event.from, event.to];
     case "presence":
       return event.members;
+    case "moderated":
+      return [event.name, event.by];
+    case "topic":
+      return [event.by];
     default:
       return [];
   }

@@ -38,6 +38,8 @@ export interface RestoreHost {
   readonly requestTimeoutMs: number;
   /** A ref no other request has. */
   newRef(): string;
+  /** The token to log in with, fresh when the app gives a function; undefined without one. */
+  token(): Promise<string | undefined>;
   /** Sends `login` or `resume` with `ref` and waits for `welcome`. */
   handshake(ref: string, message: Record<string, unknown>): Promise<WelcomeEvent>;
   /** Joins a room on the connection being set up. */
@@ -75,9 +77,14 @@ export async function restore(
     const resumed = await resume(host, connection, rooms, direct);
     if (resumed) return resumed;
   }
+  // Asked for only when it is needed: a resumed session keeps its token.
+  const token = await host.token();
+  host.check(connection);
   const welcome = await host.handshake(host.newRef(), {
     type: "login",
+    // With a token the relay takes the name from it; the name asked for is ignored.
     name: state.name,
+    ...(token === undefined ? {} : { token }),
     echo: true,
     ...(state.reclaim === "" ? {} : { reclaim: state.reclaim }),
   });

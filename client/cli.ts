@@ -38,6 +38,9 @@ Usage: deno run -A client/mod.ts [flags]
   --ca FILE        PEM certificate of a private CA to trust for TLS
                    (for wss:// run Deno with --cert FILE instead)
   --name NAME      your name (otherwise you are asked)
+  --token TOKEN    log in with a token; the server takes your name from it.
+                   Prefer the CROSSWIRE_TOKEN environment variable: other users
+                   of the machine can see command lines. Never printed.
   --downloads DIR  where received files are saved (default ./downloads)
   --no-reconnect   exit when the connection drops, rather than reconnect
   --help           show this help
@@ -48,7 +51,11 @@ recovered --" marks what the server no longer had.
 
 Type /help for the server's commands. Handled here:
   /send FILE [NAME]  share FILE with your current room, or privately with NAME
+  /auth TOKEN        replace your token (before it runs out); used if the
+                     client has to log in again
   /quit              leave and exit
+Admins (by token, or after /oper PASSWORD) also have /kick, /ban, /unban,
+/mute, /unmute and /topic; /help on the server lists them.
 
 On a terminal the input line stays put while others talk. Tab completes
 commands and the names of people in your room; the up arrow recalls earlier
@@ -66,13 +73,25 @@ const KEYS_HELP = [
   "  Ctrl-C             clear the line; on an empty line, quit (as Ctrl-D does)",
 ];
 
-// Every command Tab completes: the server's (from its own help) and /send.
+// Every command Tab completes: the server's (from its own help, where the admins'
+// share a line), and /send.
 const COMMANDS = [
   ...new Set([
     ...TEXT_HELP.flatMap((line) => /^\s+(\/\w+)/.exec(line)?.[1] ?? []),
+    "/auth",
+    "/oper",
+    "/kick",
+    "/ban",
+    "/unban",
+    "/mute",
+    "/unmute",
+    "/topic",
     "/send",
   ]),
 ].sort();
+
+// Lines that carry a secret: shown masked on a terminal and kept out of its history.
+const SECRET_LINE = /^(\/(?:auth|oper)\s+)\S[\s\S]*$/i;
 
 /** What the terminal client needs from its surroundings; tests may replace any of it. */
 interface Io {
@@ -116,6 +135,7 @@ export async function main(args: string[]): Promise<number> {
         host: { type: "string" },
         port: { type: "string" },
         name: { type: "string" },
+        token: { type: "string" },
         downloads: { type: "string", default: "downloads" },
         tls: { type: "boolean", default: false },
         ca: { type: "string" },
@@ -152,9 +172,14 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
+  const token = flags.token ?? environment("CROSSWIRE_TOKEN");
+  if (token !== undefined && token.trim() === "") {
+    console.error("crosswire: the token is empty");
+    return 2;
+  }
   const io = terminalIo();
   try {
-    const client = await logIn(url, flags.name, io, {
+    const client = await logIn(url, { name: flags.name, token: token?.trim() }, io, {
       ...(caCerts ? { caCerts } : {}),
       ...(flags["no-reconnect"] ? { reconnect: false } : {}),
     });
@@ -172,6 +197,7 @@ function terminalIo(): Io {
     let source: CompletionSource | undefined;
     const editor = new LineEditor({
       complete: (before) => source ? complete(before, source) : [[], before],
+      secret: (line) => SECRET_LINE.exec(line)?.[1]?.concat("********"),
     });
     return {
       lines: editor.lines,
@@ -215,14 +241,38 @@ async function* stdinLines(): AsyncGenerator<string> {
   if (pending !== "") yield pending;
 }
 
-// Connects, asking for a name (again) until the server accepts one.
+// An environment variable, or undefined when it is unset or may not be read.
+function environment(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Connects, asking for a name (again) until the server accepts one; with a
+// token the server names the user, so nothing is asked.
 async function logIn(
   url: string,
-  firstName: string | undefined,
+  who: { name: string | undefined; token: string | undefined },
   io: Io,
-  options: Omit<ConnectOptions, "name">,
+  options: Omit<ConnectOptions, "name" | "token">,
 ): Promise<CrosswireClient | undefined> {
-  let name = firstName;
+  const { token } = who;
+  // Whatever is printed, the token is not: it may sit in the URL or come back in a message.
+  const hide = (text: string) => {
+    const shown = text.replace(/([?&#]token=)[^&#\s]*/gi, "$1…");
+    return token === undefined ? shown : shown.replaceAll(token, "…");
+  };
+  if (token !== undefined) {
+    try {
+      return await connect(url, { ...options, token, ...(who.name ? { name: who.name } : {}) });
+    } catch (error) {
+      io.err(hide(loginFailure(error, url)));
+      return undefined;
+    }
+  }
+  let name = who.name;
   while (true) {
     if (name === undefined || name.trim() === "") {
       io.prompt("Your name: ");
@@ -245,16 +295,30 @@ async function logIn(
         name = undefined;
         continue;
       }
-      // The library's message often names the URL already.
-      const message = (error as Error).message;
-      io.err(
-        message.includes(url)
-          ? `crosswire: ${message}`
-          : `crosswire: cannot connect to ${url}: ${message}`,
-      );
+      io.err(hide(loginFailure(error, url)));
       return undefined;
     }
   }
+}
+
+// Why logging in failed, in a line.
+function loginFailure(error: unknown, url: string): string {
+  const message = (error as Error).message;
+  if (error instanceof CrosswireClientError) {
+    switch (error.code) {
+      case "auth_required":
+        return "crosswire: this server needs a token: run with --token TOKEN " +
+          "(or set CROSSWIRE_TOKEN)";
+      case "auth_failed":
+        return `crosswire: the token was refused: ${message}`;
+      case "banned":
+        return `crosswire: ${message}`;
+    }
+  }
+  // The library's message often names the URL already.
+  return message.includes(url)
+    ? `crosswire: ${message}`
+    : `crosswire: cannot connect to ${url}: ${message}`;
 }
 
 async function session(client: CrosswireClient, downloads: string, io: Io): Promise<number> {
@@ -404,7 +468,16 @@ async function quit(client: CrosswireClient): Promise<void> {
 
 function lostMessage(code: number, reason: string): string {
   const why = reason ? `${code}: ${reason}` : `${code}`;
-  return `crosswire: connection to the server was lost (${why})`;
+  switch (code) {
+    case 4003:
+      return `crosswire: your token expired (${why}); run again with a new --token`;
+    case 4010:
+      return `crosswire: you were disconnected by an admin (${why})`;
+    case 4011:
+      return `crosswire: you are banned (${why})`;
+    default:
+      return `crosswire: connection to the server was lost (${why})`;
+  }
 }
 
 // `/send FILE [NAME]`; FILE may be quoted when it has spaces.

@@ -8,11 +8,14 @@
 import { encodeBinaryFrame } from "../core/binary_frame.ts";
 import type {
   AnnouncedLimits,
+  ErrorEvent,
+  NoticeEvent,
   Position,
   PresenceEvent,
   RenamedEvent,
   RoomsEvent,
   ServerEvent,
+  TopicEvent,
   WelcomeEvent,
 } from "../core/protocol.ts";
 import { CrosswireClientError } from "./errors.ts";
@@ -24,6 +27,7 @@ import type {
   HistoryOptions,
   HistoryResult,
   JoinOptions,
+  ModerationRequest,
   SavedSession,
   TextOptions,
 } from "./options.ts";
@@ -37,6 +41,7 @@ import type { SessionState } from "./_restore.ts";
 import { Sender } from "./_sender.ts";
 import { requestJoin, requestReplay, roomKey } from "./_replays.ts";
 import { type ReplayResult, Streams } from "./_streams.ts";
+import { Tokens } from "./_tokens.ts";
 
 // Readiness of each client, and the way connect() lets it reconnect, kept out
 // of the public surface.
@@ -50,14 +55,14 @@ let allowReconnect: (client: CrosswireClient, open: () => Promise<Transport>) =>
  * reconnects by itself when the connection drops (see `reconnect`).
  *
  * @param url `ws://host:8080/ws`, `wss://...` or `tcp://host:4040`.
- * @param options The name to log in with, a saved session, and timeouts.
+ * @param options The name (or token) to log in with, a saved session, and timeouts.
  * @returns The client, once the server's `welcome` arrived (and, with
  * `resume`, every replay of what was missed).
- * @throws {CrosswireClientError} `name_taken`, `name_invalid` (the server's codes),
- * `connect_failed`, `connection_closed` or `timeout`. The first connection is
- * not retried.
+ * @throws {CrosswireClientError} `name_taken`, `name_invalid`, `auth_failed`,
+ * `auth_required`, `banned` (the server's codes), `connect_failed`,
+ * `connection_closed` or `timeout`. The first connection is not retried.
  * @throws {TypeError} For a URL scheme other than ws, wss, tcp or tls
- * (without `openTransport`).
+ * (without `openTransport`), or without a name, a token or a saved session.
  *
  * @example Log in, join a room and say hello
  * ```ts
@@ -71,11 +76,35 @@ let allowReconnect: (client: CrosswireClient, open: () => Promise<Transport>) =>
  * await client.close();
  * await server.shutdown();
  * ```
+ *
+ * @example Log in with a token: the relay names the user
+ * ```ts
+ * import { type Identity, RelayError, startServer } from "@crosswire/relay";
+ * import { connect } from "@crosswire/relay/client";
+ * const ann: Identity = { subject: "u1", name: "ann", admin: false, expires: Date.now() + 60_000 };
+ * const authenticate = (token: string) =>
+ *   token === "ann-token"
+ *     ? Promise.resolve(ann)
+ *     : Promise.reject(new RelayError("auth_failed", "unknown token"));
+ * const server = await startServer({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   tcpPort: null,
+ *   relay: { authenticate },
+ * });
+ * const client = await connect(`ws://127.0.0.1:${server.httpAddr.port}/ws`, {
+ *   token: () => Promise.resolve("ann-token"), // called for each login
+ * });
+ * if (client.name !== "ann") throw new Error("named by the token");
+ * await client.close();
+ * await server.shutdown();
+ * ```
  */
 export async function connect(
   url: string | URL,
   options: ConnectOptions,
 ): Promise<CrosswireClient> {
+  checkWho(options);
   const open = openerFor(new URL(url), options);
   const client = new CrosswireClient(await open(), options);
   allowReconnect(client, open);
@@ -139,6 +168,9 @@ export class CrosswireClient {
   #sender: Sender;
   #inbound: Inbound;
   #connection: Connection;
+  #tokens: Tokens;
+  /** The connection whose expired token is being (or failed to be) renewed. */
+  #renewing: number | undefined;
 
   /**
    * Wraps an open transport and logs in. Prefer {@link connect}, which also
@@ -146,13 +178,16 @@ export class CrosswireClient {
    * no way to open a new connection, so it does not).
    *
    * @param transport An open, not yet started transport.
-   * @param options The name to log in with, and timeouts.
+   * @param options The name (or token) to log in with, and timeouts.
+   * @throws {TypeError} Without a name, a token or a saved session.
    */
   constructor(transport: Transport, options: ConnectOptions) {
+    checkWho(options);
     this.#options = options;
+    this.#tokens = new Tokens(options.token);
     const saved = options.resume;
     const state: SessionState = {
-      name: saved?.name ?? options.name,
+      name: saved?.name ?? options.name ?? "",
       reclaim: saved?.reclaim ?? options.reclaim ?? "",
       token: typeof saved?.token === "string" ? saved.token : "",
       rooms: [],
@@ -180,6 +215,7 @@ export class CrosswireClient {
       emitter,
       open: () => this.#connection.phase === "open",
       awaitingWelcome: () => this.#connection.awaitingWelcome,
+      renewToken: (event) => this.#renewToken(event),
     }, options.echo ?? false);
     this.#connection = new Connection({
       state,
@@ -187,6 +223,7 @@ export class CrosswireClient {
       sender,
       emitter,
       inbound,
+      tokens: this.#tokens,
       leave: (room) => this.#leave(room, true),
       report: (error) => this.#report(error),
     }, options);
@@ -353,8 +390,10 @@ export class CrosswireClient {
 
   /**
    * Sends a line exactly as a telnet user would type it: a slash command
-   * (`/who`, `/join games`, `/msg bob hi`, `/history 20`) or text for your
-   * current room. After `/quit` the client does not reconnect.
+   * (`/who`, `/join games`, `/msg bob hi`, `/history 20`, and for admins
+   * `/kick bob spam`, `/topic ...`) or text for your current room. After
+   * `/quit` the client does not reconnect; `/auth TOKEN` is
+   * {@link CrosswireClient.refresh}, so a reconnect logs in with the new token.
    *
    * @example
    * ```ts ignore
@@ -362,6 +401,8 @@ export class CrosswireClient {
    * ```
    */
   input(line: string): void {
+    const auth = /^\/auth\s+(\S+)\s*$/i.exec(line);
+    if (auth) return void this.refresh(auth[1]!).catch(() => {}); // its error event says why
     if (/^\/(?:quit|exit)(?:\s|$)/i.test(line)) this.#connection.leaving();
     this.#sender.submit({ type: "input", line });
     const echo = /^\/echo(?:\s+(\S+))?\s*$/i.exec(line);
@@ -425,6 +466,89 @@ export class CrosswireClient {
       { type: "nick", name },
       (event) => event.type === "renamed" && event.from === from ? event : undefined,
       true,
+    );
+  }
+
+  /**
+   * Replaces the token of a user who logged in with one (before it expires, or
+   * within the grace period after): the relay checks that it is about the same
+   * user, and a later login after a reconnect uses it.
+   *
+   * @param token The new token.
+   * @returns The relay's notice that it accepted the token.
+   * @throws {CrosswireClientError} `auth_failed` (not a valid token),
+   * `forbidden` (a token for someone else, or a session without a token),
+   * `connection_lost`, `connection_closed`, `timeout`.
+   *
+   * @example Refreshing before the token runs out
+   * ```ts
+   * import { type Identity, RelayError, startServer } from "@crosswire/relay";
+   * import { connect } from "@crosswire/relay/client";
+   * const tokens: Record<string, Identity> = {
+   *   old: { subject: "u1", name: "ann", admin: false, expires: Date.now() + 60_000 },
+   *   new: { subject: "u1", name: "ann", admin: false, expires: Date.now() + 3_600_000 },
+   * };
+   * const authenticate = (token: string) =>
+   *   tokens[token]
+   *     ? Promise.resolve(tokens[token])
+   *     : Promise.reject(new RelayError("auth_failed", "unknown token"));
+   * const server = await startServer({
+   *   hostname: "127.0.0.1",
+   *   port: 0,
+   *   tcpPort: null,
+   *   relay: { authenticate },
+   * });
+   * const client = await connect(`ws://127.0.0.1:${server.httpAddr.port}/ws`, { token: "old" });
+   * const notice = await client.refresh("new");
+   * if (!notice.text.startsWith("Token accepted")) throw new Error(notice.text);
+   * await client.close();
+   * await server.shutdown();
+   * ```
+   */
+  refresh(token: string): Promise<NoticeEvent> {
+    return this.#refresh(token, false);
+  }
+
+  /**
+   * Moderates (admins: an admin token, or after `oper`): kicks, bans, mutes and
+   * their ends, and a room's topic; anyone may `oper` with the operator
+   * password, and ask for a topic. Everyone in the rooms concerned gets a
+   * `moderated` (or `topic`) event.
+   *
+   * @param request What to do.
+   * @returns The relay's answer: a `notice` saying what was done, or the
+   * `topic` asked for.
+   * @throws {CrosswireClientError} `forbidden` (not an admin, a wrong
+   * password), `no_such_user`, `bad_message`, `connection_lost`,
+   * `connection_closed`, `timeout`.
+   *
+   * @example An operator sets the lobby's topic and kicks a user
+   * ```ts
+   * import { startServer } from "@crosswire/relay";
+   * import { connect } from "@crosswire/relay/client";
+   * const server = await startServer({
+   *   hostname: "127.0.0.1",
+   *   port: 0,
+   *   tcpPort: null,
+   *   relay: { adminPassword: "sesame" },
+   * });
+   * const url = `ws://127.0.0.1:${server.httpAddr.port}/ws`;
+   * const ann = await connect(url, { name: "ann" });
+   * const bob = await connect(url, { name: "bob" });
+   * await ann.moderate({ type: "oper", password: "sesame" });
+   * const topic = new Promise((resolve) => bob.on("topic", (event) => resolve(event.text)));
+   * await ann.moderate({ type: "topic", room: "lobby", text: "be kind" });
+   * if (await topic !== "be kind") throw new Error("no topic");
+   * await ann.moderate({ type: "kick", name: "bob", reason: "testing" });
+   * if ((await bob.closed).code !== 4010) throw new Error("not kicked");
+   * await ann.close();
+   * await server.shutdown();
+   * ```
+   */
+  moderate(request: ModerationRequest): Promise<NoticeEvent | TopicEvent> {
+    return this.#request(
+      { ...request },
+      (event) => event.type === "notice" || event.type === "topic" ? event : undefined,
     );
   }
 
@@ -585,8 +709,44 @@ export class CrosswireClient {
     });
   }
 
+  #refresh(token: string, quiet: boolean): Promise<NoticeEvent> {
+    return this.#sender.request<NoticeEvent>(this.#sender.newRef(), { type: "refresh", token }, {
+      accept: (event) => event.type === "notice" ? event : undefined,
+      ...(quiet ? { quiet: () => true } : {}),
+    }).then((notice) => {
+      this.#tokens.accepted(token);
+      return notice;
+    });
+  }
+
+  // The relay says the token ran out: with the app's function, get a new one
+  // and send it; listeners hear of it only when that fails. Once per token:
+  // the closing error that follows a failed renewal is delivered.
+  #renewToken(event: ErrorEvent): boolean {
+    const connection = this.#connection.id;
+    if (!this.#tokens.renewable || this.#renewing === connection) return false;
+    this.#renewing = connection;
+    this.#tokens.next().then((token) => this.#refresh(token!, true)).then(
+      () => {
+        if (this.#renewing === connection) this.#renewing = undefined;
+      },
+      () => {
+        if (this.#connection.id === connection) this.#emitter.emit(event);
+      },
+    );
+    return true;
+  }
+
   #report(error: unknown): void {
     (this.#options.onListenerError ?? console.error)(error);
+  }
+}
+
+// Someone to log in as: a name, a token that names the user, or a saved session.
+function checkWho(options: ConnectOptions): void {
+  if (options.token !== undefined || options.resume !== undefined) return;
+  if (typeof options.name !== "string" || options.name === "") {
+    throw new TypeError("connect() needs a name or a token");
   }
 }
 

@@ -3,14 +3,23 @@
  * (`ws://`, `wss://`, in Deno or a browser) or TCP (`tcp://`, Deno only), and a
  * terminal client built on it.
  *
- * Run the terminal client with `deno run -A client/mod.ts [--url URL] [--name NAME]`;
- * `--help` lists the flags. Importing this module loads only the library.
+ * Run the terminal client with
+ * `deno run -A client/mod.ts [--url URL] [--name NAME | --token TOKEN]`; `--help`
+ * lists the flags. Importing this module loads only the library.
  *
  * The client keeps its session when the connection drops: it reconnects with
  * backoff, resumes the session (or logs in again and rejoins its rooms from the
  * last position seen in each), and delivers what it missed in order, once,
  * with a `gap` event where the relay no longer had it. `client.saved()` and
  * `connect(url, { name, resume })` carry a session across a page reload.
+ *
+ * On a relay that checks tokens, `connect(url, { token })` logs in with one
+ * (the relay names the user); `client.refresh(token)` replaces it before it
+ * runs out, and a `token` function is asked for a fresh token whenever one is
+ * needed. The client does not reconnect after a kick (4010), a ban (4011), a
+ * refused token, or a token that ran out (4003) unless a function can give a
+ * new one. Moderators' actions arrive as `moderated` events, topics as
+ * `topic` events.
  *
  * @example Two clients on different transports share a room
  * ```ts
@@ -46,9 +55,11 @@ export type {
   HistoryOptions,
   HistoryResult,
   JoinOptions,
+  ModerationRequest,
   ReconnectOptions,
   SavedSession,
   TextOptions,
+  TokenSource,
 } from "./options.ts";
 export { CrosswireClientError } from "./errors.ts";
 export type { ClientErrorCode } from "./errors.ts";
@@ -65,6 +76,7 @@ export type {
   JoinedEvent,
   LeftEvent,
   MessageEvent,
+  ModeratedEvent,
   NoticeEvent,
   PongEvent,
   Position,
@@ -72,6 +84,7 @@ export type {
   RenamedEvent,
   RoomsEvent,
   ServerEvent,
+  TopicEvent,
   WelcomeEvent,
 } from "../core/protocol.ts";
 export type { ErrorCode } from "../core/errors.ts";

@@ -60,6 +60,27 @@ export interface SavedSession {
 }
 
 /**
+ * A token to log in with: the token itself, or a function that returns one
+ * (or a promise of one). A function is called before each login, the first
+ * and every one after a reconnect that could not resume the session, and
+ * when the relay says the token ran out (the client then sends `refresh` with
+ * the new one by itself), so an app can fetch a fresh token from its backend
+ * each time.
+ *
+ * @example A fixed token, and one fetched from the app's backend
+ * ```ts
+ * import type { TokenSource } from "@crosswire/relay/client";
+ * const fixed: TokenSource = "eyJhbGciOiJIUzI1NiJ9.e30.sig";
+ * const fetched: TokenSource = async () => {
+ *   // In an app: (await fetch("/chat-token")).text()
+ *   return await Promise.resolve("eyJhbGciOiJIUzI1NiJ9.e30.fresh");
+ * };
+ * if (typeof fixed !== "string" || typeof fetched !== "function") throw new Error("unexpected");
+ * ```
+ */
+export type TokenSource = string | (() => string | Promise<string>);
+
+/**
  * Options for `connect()`.
  *
  * @example A terminal user who wants to see their own messages, and a quick reconnect
@@ -72,10 +93,29 @@ export interface SavedSession {
  * };
  * if (options.reconnect === false) throw new Error("unexpected");
  * ```
+ *
+ * @example Logging in with a token: the name comes from it
+ * ```ts
+ * import type { ConnectOptions } from "@crosswire/relay/client";
+ * const options: ConnectOptions = { token: () => Promise.resolve("a-token-from-your-backend") };
+ * if (options.name !== undefined) throw new Error("no name needed");
+ * ```
  */
 export interface ConnectOptions {
-  /** The name to log in with. */
-  name: string;
+  /**
+   * The name to log in with. Needed unless `token` (or `resume`) is given: with
+   * a token, the relay takes the name from the token and ignores this one.
+   * @default undefined
+   */
+  name?: string;
+  /**
+   * A token proving who the user is, sent in `login`; the relay takes the
+   * name (and what the user may do) from it. A string is used for every
+   * login (and replaced by one that `client.refresh()` got
+   * accepted); a function is called for a fresh one before each login and
+   * when the token runs out (see {@link TokenSource}). @default undefined
+   */
+  token?: TokenSource;
   /** Whether your own room messages are delivered to you. @default false */
   echo?: boolean;
   /**
@@ -89,7 +129,8 @@ export interface ConnectOptions {
    * `resume` instead of `login` and gets the session back (its name, its
    * rooms, and every message it missed that the relay still has). When the
    * relay no longer has it, the client logs in as `resume.name` with
-   * `resume.reclaim` and joins the saved rooms again from their positions.
+   * `resume.reclaim` (and `token`, which a saved session does not keep) and
+   * joins the saved rooms again from their positions.
    * @default undefined
    */
   resume?: SavedSession;
@@ -98,8 +139,11 @@ export interface ConnectOptions {
    * with the backoff. The client does not reconnect after
    * `close()`, after `quit`, or after closes that
    * reconnecting cannot mend (1000, 1002, 1003, 1007, 1008, 1009, 1010,
-   * 4002, or an error such as `name_taken` or `line_too_long` just before the
-   * close); it does after the server went away, a dead connection, a slow
+   * 4002, a kick (4010) or a ban (4011), or an error such as `name_taken`,
+   * `line_too_long`, `kicked`, `banned`, `auth_failed` or `auth_required` just
+   * before the close), nor after its token expired (4003, `token_expired`)
+   * unless `token` is a function, which then gives the new login a fresh
+   * token; it does after the server went away, a dead connection, a slow
    * consumer close (4008), a rate limit close (4029) and an idle timeout (4001).
    * @default true, with the {@link ReconnectOptions} defaults
    */
@@ -236,3 +280,25 @@ export interface TextOptions {
   /** Send as an action (`/me`). @default false */
   action?: boolean;
 }
+
+/**
+ * What `client.moderate()` asks of the relay: becoming an operator (`oper`),
+ * a room's topic (anyone may ask for it; admins set or clear it with `text`),
+ * and, for admins, kicks, bans and mutes. Bans and mutes last `minutes`
+ * (the relay's default when left out); a ban's `target` is a name or an address.
+ *
+ * @example Muting someone for ten minutes
+ * ```ts
+ * import type { ModerationRequest } from "@crosswire/relay/client";
+ * const mute: ModerationRequest = { type: "mute", name: "bob", minutes: 10, reason: "flooding" };
+ * if (mute.type !== "mute") throw new Error("unexpected");
+ * ```
+ */
+export type ModerationRequest =
+  | { type: "oper"; password: string }
+  | { type: "topic"; room: string; text?: string }
+  | { type: "kick"; name: string; reason?: string }
+  | { type: "ban"; target: string; minutes?: number; reason?: string }
+  | { type: "unban"; target: string }
+  | { type: "mute"; name: string; minutes?: number; reason?: string }
+  | { type: "unmute"; name: string };

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Identity } from "./auth.ts";
 import type { DirectEvent, MessageEvent, Position, ServerEvent } from "./protocol.ts";
 
 /**
@@ -65,6 +66,94 @@ export type Envelope =
     /** The notice. */
     event: ServerEvent;
   };
+
+/**
+ * A moderation decision every node applies to its own sessions: a kick (now,
+ * not kept), or a ban, mute or room topic (kept until `until`, by every node
+ * and by whatever shared store the engine has, so a node that starts later
+ * applies it too). A ban or mute with `until` in the past lifts it.
+ *
+ * @example A ten-minute mute
+ * ```ts
+ * import type { Ruling } from "@crosswire/relay";
+ * const mute: Ruling = {
+ *   kind: "mute",
+ *   target: { name: "bob" },
+ *   until: Date.now() + 600_000,
+ *   by: "ann",
+ * };
+ * if (mute.kind !== "mute") throw new Error("unexpected ruling");
+ * ```
+ */
+export type Ruling =
+  | {
+    /** Disconnect whoever has this name now. */
+    kind: "kick";
+    /** The name's key ({@link nameKey}). */
+    target: { name: string };
+    /** Who did it: a user's name, or `server`. */
+    by: string;
+    /** Why, as the moderator said. */
+    reason?: string;
+  }
+  | {
+    /** Disconnect and refuse a name (its key) or an address until `until`. */
+    kind: "ban";
+    /** A name's key, or an address as the relay sees it. */
+    target: { name: string } | { address: string };
+    /** When it ends, in milliseconds since the epoch; in the past: lifted. */
+    until: number;
+    /** Who did it. */
+    by: string;
+    /** Why. */
+    reason?: string;
+  }
+  | {
+    /** The name's user may not say anything (rooms or private) until `until`. */
+    kind: "mute";
+    /** The name's key. */
+    target: { name: string };
+    /** When it ends; in the past: lifted. */
+    until: number;
+    /** Who did it. */
+    by: string;
+    /** Why. */
+    reason?: string;
+  }
+  | {
+    /** A room's topic; empty text clears it. */
+    kind: "topic";
+    /** The room. */
+    room: string;
+    /** The topic. */
+    text: string;
+    /** Who set it. */
+    by: string;
+    /** When it was set, in milliseconds since the epoch. */
+    ts: number;
+  };
+
+/**
+ * The key under which a kept ruling is stored: a later ruling with the same
+ * key replaces it (a second ban of a name, a new topic). Kicks are not kept.
+ *
+ * @param ruling A ban, mute or topic.
+ * @returns Its key, such as `ban:name:bob` or `topic:lobby`.
+ *
+ * @example
+ * ```ts
+ * import { rulingKey } from "@crosswire/relay";
+ * const key = rulingKey({ kind: "topic", room: "lobby", text: "hi", by: "ann", ts: 0 });
+ * if (key !== "topic:lobby") throw new Error(key);
+ * ```
+ */
+export function rulingKey(ruling: Exclude<Ruling, { kind: "kick" }>): string {
+  if (ruling.kind === "topic") return `topic:${ruling.room}`;
+  const target = ruling.target;
+  return "name" in target
+    ? `${ruling.kind}:name:${target.name}`
+    : `${ruling.kind}:address:${target.address}`;
+}
 
 /**
  * An envelope whose message is kept in a stream and given a position there:
@@ -177,6 +266,10 @@ export interface Parked {
   rooms: string[];
   /** Whether it receives its own room messages. */
   echo: boolean;
+  /** Who its token said it is, when it logged in with one. */
+  identity?: Identity;
+  /** Whether it had become an admin with the operator password. */
+  oper?: boolean;
 }
 
 /**
@@ -333,6 +426,7 @@ export interface ClusterCounts {
  *   deliver: (envelope) => delivered.push(envelope.to),
  *   changed: () => {},
  *   nameLost: () => {},
+ *   ruled: () => {},
  *   resumedElsewhere: () => {},
  * };
  * host.deliver({ to: "all", event: { type: "notice", ts: 0, text: "hi" } });
@@ -354,6 +448,22 @@ export interface EngineHost {
    * quietly (its name and rooms moved with it).
    */
   resumedElsewhere(session: string): void;
+  /**
+   * Another node ruled (kicked, banned, muted, set a topic): apply it to this
+   * node's sessions. Also called for kept rulings the engine learns late (after
+   * an outage). Must not throw.
+   */
+  ruled(ruling: Ruling): void;
+  /**
+   * Messages a room's stream keeps, when the relay's rules for that room say
+   * (else the engine's `history.size`).
+   */
+  historySize?(room: string): number | undefined;
+  /**
+   * A batch sent to the backplane was acknowledged after `seconds`, for
+   * metrics. Engines that measure it call it once per batch, not per message.
+   */
+  published?(seconds: number): void;
   /**
    * A local session's name turned out to be held elsewhere (claimed on another
    * node while this one could not reach the others): it must take another.
@@ -445,6 +555,15 @@ export interface Engine {
    * node (and telling the node that parked it); undefined when there is none.
    */
   unpark(token: string): MaybePromise<Unparked | undefined>;
+  /**
+   * Keeps `ruling` (a ban, mute or topic, until it expires; a kick is not kept)
+   * and sends it to the other nodes, whose hosts get {@link EngineHost.ruled}.
+   * The caller applies it on this node.
+   */
+  rule(ruling: Ruling): void;
+  /** The bans, mutes and topics in force, for a node that starts. */
+  rulings(): MaybePromise<Ruling[]>;
+
   /**
    * The window of the session parked under `token` ended: true when it was
    * still parked (its node must now end it); false when it was resumed.

@@ -41,6 +41,14 @@ export type ErrorCode =
   | "host_denied"
   | "origin_denied"
   | "resume_failed"
+  | "auth_required"
+  | "auth_failed"
+  | "token_expired"
+  | "forbidden"
+  | "room_full"
+  | "muted"
+  | "banned"
+  | "kicked"
   | "internal_error";
 
 /**
@@ -75,8 +83,14 @@ export const CloseCode = {
   idleTimeout: 4001,
   /** The client did not log in within `loginTimeoutMs`. */
   loginTimeout: 4002,
+  /** The client's token expired and no new one came within `tokenGraceMs`. */
+  tokenExpired: 4003,
   /** The client read too slowly and its outbound queue overflowed. */
   slowConsumer: 4008,
+  /** An admin (or the server API) disconnected the client. */
+  kicked: 4010,
+  /** The client's name or address is banned. */
+  banned: 4011,
   /** The client kept sending faster than its rate limit. */
   rateLimited: 4029,
 } as const;

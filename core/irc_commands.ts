@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-control-regex -- IRC's formatting codes are control characters
 // What a registered IRC client's lines ask for: relay requests (the same ones
 // JSON and text-mode clients send, so every mode shares one set of handlers)
-// or replies the IRC side can give by itself (MODE, TOPIC, AWAY...).
+// or replies the IRC side can give by itself (MODE, AWAY...). Moderation
+// (TOPIC, KICK, OPER...) is in irc_admin.ts.
 
 import { then } from "./_maybe.ts";
 import type { MaybePromise } from "./engine.ts";
@@ -29,6 +30,8 @@ export interface IrcContext {
   readonly server: string;
   /** Rooms one user may be in at once. */
   readonly maxRooms: number;
+  /** True when the user logged in with a token (and may send a new one with PASS). */
+  readonly hasToken: boolean;
   /** The message of the day, when the relay has one. */
   readonly motd: string | undefined;
   /** The user's away message, when away. */
@@ -172,15 +175,6 @@ export function runIrcCommand(ctx: IrcContext, message: IrcMessage): MaybePromis
       return who(ctx, params[0]);
     case "WHOIS":
       return params.length === 0 ? needMore() : whois(ctx, params.at(-1)!);
-    case "TOPIC": {
-      const channel = params[0];
-      if (channel === undefined) return needMore();
-      // No topics here; channels are +t and nobody is an operator, so none can be set.
-      if (params.length > 1) {
-        return ctx.reply((r) => r.numeric("482", [channel], "Topics cannot be set here"));
-      }
-      return ctx.reply((r) => r.numeric("331", [channel], "No topic is set"));
-    }
     case "MODE":
       return params.length === 0 ? needMore() : mode(ctx, params);
     case "AWAY": {
@@ -208,14 +202,18 @@ export function runIrcCommand(ctx: IrcContext, message: IrcMessage): MaybePromis
       return ctx.reply((r) => motd(r, ctx.server, ctx.motd));
     case "VERSION":
       return ctx.reply((r) => r.numeric("351", ["crosswire-1", ctx.server], "crosswire relay"));
-    case "KICK":
     case "INVITE": {
-      const channel = command === "KICK" ? params[0] : params[1];
+      const channel = params[1];
       if (channel === undefined) return needMore();
       return ctx.reply((r) => r.numeric("482", [channel], "You're not channel operator"));
     }
-    case "USER":
     case "PASS":
+      // A token user's new token, before the old one runs out (`/quote PASS TOKEN`).
+      if (ctx.hasToken && params[0]) {
+        return ctx.request({ type: "refresh", token: params[0], ref: "PASS" });
+      }
+      return ctx.reply((r) => r.numeric("462", [], "You may not reregister"));
+    case "USER":
       return ctx.reply((r) => r.numeric("462", [], "You may not reregister"));
     default:
       return ctx.reply((r) => r.numeric("421", [command.slice(0, 32)], "Unknown command"));

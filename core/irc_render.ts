@@ -135,6 +135,19 @@ export function renderIrcShared(event: ServerEvent, replayed = false): string[] 
       ];
     case "renamed":
       return [`:${ircMask(event.from)} NICK :${ircNick(event.to)}`];
+    case "moderated":
+      // A kick is IRC's own KICK (clients take the user out of the channel). The
+      // rest are notices in the server's voice, which name the receiver's server.
+      if (event.room === undefined || event.action !== "kick") return null;
+      return splitLines(
+        `:${ircMask(event.by)} KICK ${ircChannel(event.room)} ${ircNick(event.name)} :`,
+        cleanText(event.reason ?? "kicked"),
+      );
+    case "topic":
+      return splitLines(
+        `:${ircMask(event.by)} TOPIC ${ircChannel(event.room)} :`,
+        cleanText(event.text),
+      );
     default:
       return null;
   }

@@ -1,9 +1,12 @@
 // One IRC client's side of a session: registration (CAP, PASS, NICK, USER),
-// then its lines handed to irc_commands.ts; and what it receives: the events
-// every IRC receiver shares (rendered once, in Outgoing), and the replies
-// that name it (numerics, notices), rendered here.
+// then its lines handed to irc_commands.ts and irc_admin.ts; and what it
+// receives: the events every IRC receiver shares (rendered once, in
+// Outgoing), and the replies that name it (numerics, notices), rendered here.
 
+import { then } from "./_maybe.ts";
 import type { MaybePromise } from "./engine.ts";
+import { CloseCode } from "./errors.ts";
+import { IRC_ADMIN_COMMANDS, runIrcAdminCommand, TOPIC_QUERY } from "./irc_admin.ts";
 import {
   type IrcContext,
   type IrcMessage,
@@ -14,30 +17,41 @@ import {
   runIrcCommand,
   whoLine,
 } from "./irc_commands.ts";
+import { errorNumeric } from "./irc_errors.ts";
 import { ircChannel, ircNick, IrcReplies } from "./irc_render.ts";
 import { type Frame, type Outgoing, WireFormat } from "./outgoing.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import type {
   ClientRequest,
   ErrorEvent,
+  ModeratedEvent,
+  NoticeEvent,
   PresenceEvent,
   RoomsEvent,
   ServerEvent,
+  TopicEvent,
   WelcomeEvent,
 } from "./protocol.ts";
 import type { Session, SessionHost } from "./session.ts";
+import { moderatedText } from "./text_render.ts";
 
 export { IRC_LINE_BYTES } from "./irc_render.ts";
 export { startsIrc } from "./irc_commands.ts";
 
-/** What an IRC session needs from the relay: a subset of {@link SessionHost}. */
-export type IrcHost = Pick<
-  SessionHost,
-  "handle" | "hello" | "findName" | "limits" | "rateLimits" | "now" | "clock"
->;
+/**
+ * What an IRC session needs from the relay: a subset of {@link SessionHost},
+ * and whether the relay verifies tokens (`authenticates`): only then is a
+ * PASS a token. Without it a PASS is ignored, as before tokens, so an IRC
+ * client's saved server password never breaks anonymous use.
+ */
+export type IrcHost =
+  & Pick<SessionHost, "handle" | "hello" | "findName" | "limits" | "rateLimits" | "now" | "clock">
+  & { readonly authenticates?: boolean };
 
 /** Renames remembered to show each once, though it arrives once per shared room. */
 const RECENT_RENAMES = 16;
+/** Kicks remembered, to leave out the PART that follows each. */
+const RECENT_KICKS = 16;
 
 const encoder = new TextEncoder();
 
@@ -70,6 +84,14 @@ export class IrcSession implements IrcContext {
   #quitting = false;
   #pinged = false;
   #renames: string[] = [];
+  // The token a PASS gave, for the login.
+  #token: string | undefined;
+  // Why the relay refused the login, when IRC then closes the link (a bad token).
+  #refused: string | undefined;
+  // Rooms this user joined during the request being handled: a topic for one is 332, not TOPIC.
+  #fresh = new Set<string>();
+  // `room\nname` of recent kicks: the PART of the kicked user is not shown after its KICK.
+  #kicks: string[] = [];
   // Requests handed to the relay, against the message rate (a line may ask for several).
   #requests: RateLimiter;
   #pausedSeen: number;
@@ -108,6 +130,11 @@ export class IrcSession implements IrcContext {
     return this.#host.limits.maxRoomsPerSession;
   }
 
+  /** True when the user logged in with a token. */
+  get hasToken(): boolean {
+    return this.#session.identity !== undefined;
+  }
+
   /** Handles one line from the client; a promise holds back the lines after it. */
   line(raw: string): MaybePromise<void> {
     this.#pinged = false;
@@ -129,6 +156,7 @@ export class IrcSession implements IrcContext {
         return this.request({ type: "quit" });
     }
     if (this.#session.state !== "ready") return this.#register(message);
+    if (IRC_ADMIN_COMMANDS.has(command)) return runIrcAdminCommand(this, message);
     return runIrcCommand(this, message);
   }
 
@@ -156,6 +184,7 @@ export class IrcSession implements IrcContext {
         const pending = this.#host.handle(this.#session, requests[i++]!);
         if (pending instanceof Promise) return pending.then(next);
       }
+      this.#fresh.clear();
     };
     return next();
   }
@@ -202,9 +231,21 @@ export class IrcSession implements IrcContext {
     const event = message.event;
     switch (event.type) {
       case "message":
-      case "joined":
-      case "left":
         return message.frame(WireFormat.IrcLine);
+      case "joined":
+        if (event.name === this.#session.name) this.#fresh.add(event.room);
+        return message.frame(WireFormat.IrcLine);
+      case "left": {
+        // The KICK said it: a kicked user's departure is not told again.
+        const kick = this.#kicks.indexOf(`${event.room}\n${event.name}`);
+        if (kick < 0) return message.frame(WireFormat.IrcLine);
+        this.#kicks.splice(kick, 1);
+        return null;
+      }
+      case "moderated":
+        return this.#moderated(message, event);
+      case "topic":
+        return this.#topicFrame(message, event);
       case "direct":
         // The sender's copy: IRC clients show what their user sent themselves.
         if (event.from === this.#session.name && event.to !== event.from) return null;
@@ -245,10 +286,11 @@ export class IrcSession implements IrcContext {
   #register({ command, params }: IrcMessage): MaybePromise<void> {
     switch (command) {
       case "PASS":
-        // Accepted and not used: nothing here needs a password yet.
         if (params.length === 0) {
           this.reply((r) => r.numeric("461", [command], "Not enough parameters"));
         }
+        // The server password is the user's token, when the relay takes tokens.
+        if (this.#host.authenticates === true && params[0]) this.#token = params[0];
         return;
       case "NICK": {
         const nick = params[0];
@@ -272,11 +314,20 @@ export class IrcSession implements IrcContext {
   }
 
   // With a nick and USER, and capability negotiation over, the user logs in;
-  // a taken nick comes back as 433 and the client tries another.
+  // a taken nick comes back as 433 and the client tries another. With a
+  // token, the token names the user, and a refused login closes the link.
   #logIn(): MaybePromise<void> {
     const nick = this.#nick;
     if (nick === undefined || !this.#user || this.#negotiating) return;
-    return this.request({ type: "login", name: nick, ref: `NICK ${nick}` });
+    const token = this.#token;
+    const login: ClientRequest = token === undefined
+      ? { type: "login", name: nick, ref: `NICK ${nick}` }
+      : { type: "login", name: nick, token, ref: `NICK ${nick}` };
+    return then(this.request(login), () => {
+      const refused = this.#refused;
+      if (refused === undefined || this.#session.state !== "new") return;
+      this.#session.close(CloseCode.policyViolation, refused, undefined, "quit");
+    });
   }
 
   #cap(params: string[]): MaybePromise<void> {
@@ -314,9 +365,7 @@ export class IrcSession implements IrcContext {
         }
         return;
       case "notice":
-        // The relay says goodbye to a QUIT; IRC says it with ERROR.
-        if (!this.#quitting) r.notice(event.text);
-        return;
+        return this.#notice(r, event);
       case "error":
         return this.#error(r, event);
       default:
@@ -340,6 +389,56 @@ export class IrcSession implements IrcContext {
           : `There are ${event.others + 1} users online`,
       );
     motd(r, this.server, event.motd);
+    if (this.#token !== undefined && this.#nick !== undefined && nick !== this.#nick) {
+      r.notice(`Your token names you ${nick}: that is your nick here, not ${this.#nick}.`);
+    }
+  }
+
+  // A moderator's act: a KICK in each channel, or the server's NOTICE there (to
+  // a user in no channel, the server's NOTICE to them), never in a user's voice.
+  #moderated(message: Outgoing, event: ModeratedEvent): Frame | null {
+    if (event.room !== undefined && event.action === "kick") {
+      this.#kicks.push(`${event.room}\n${event.name}`);
+      if (this.#kicks.length > RECENT_KICKS) this.#kicks.shift();
+      return message.frame(WireFormat.IrcLine);
+    }
+    const replies = new IrcReplies(this.server, this.nick);
+    const to = event.room === undefined ? this.nick : ircChannel(event.room);
+    replies.notice(moderatedText(event), to);
+    return linesFrame(replies.lines);
+  }
+
+  // A topic this user asked for, or found on joining, is 332 and 333; a change is the TOPIC line.
+  #topicFrame(message: Outgoing, event: TopicEvent): Frame | null {
+    const [command] = refOf(event);
+    const joined = this.#fresh.delete(event.room);
+    if (!joined && command !== TOPIC_QUERY && command !== "JOIN") {
+      return message.frame(WireFormat.IrcLine);
+    }
+    const replies = new IrcReplies(this.server, this.nick);
+    const channel = ircChannel(event.room);
+    if (event.text === "") {
+      replies.numeric("331", [channel], "No topic is set");
+    } else {
+      replies.numeric("332", [channel], event.text)
+        .numeric("333", [channel, ircNick(event.by), String(Math.floor(event.ts / 1000))]);
+    }
+    return linesFrame(replies.lines);
+  }
+
+  #notice(r: IrcReplies, event: NoticeEvent): void {
+    const [command, arg] = refOf(event);
+    switch (command) {
+      case "OPER":
+        return void r.numeric("381", [], "You are now an IRC operator");
+      case TOPIC_QUERY:
+        // The answer when there is no topic (one that is set comes as a topic event).
+        return void r.numeric("331", [arg], "No topic is set");
+      case "TOPIC":
+        return; // a topic set from the channel: its TOPIC line there says it
+    }
+    // The relay says goodbye to a QUIT; IRC says it with ERROR.
+    if (!this.#quitting) r.notice(event.text);
   }
 
   #presence(r: IrcReplies, event: PresenceEvent): void {
@@ -364,43 +463,51 @@ export class IrcSession implements IrcContext {
   }
 
   #error(r: IrcReplies, event: ErrorEvent): void {
-    const ref = event.ref ?? "";
-    const space = ref.indexOf(" ");
-    const command = space < 0 ? ref : ref.slice(0, space);
-    const arg = space < 0 ? "" : ref.slice(space + 1);
+    const [command, arg] = refOf(event);
     if (command === "NOTICE") return; // never answered with an error (RFC 2812, 3.3.2)
+    if (command === "NICK" && this.#session.state === "new" && this.#loginRefused(r, event)) return;
     const numeric = errorNumeric(event, command, arg);
-    if (numeric) r.numeric(...numeric);
-    else r.notice(`error ${event.code}: ${event.message}`);
+    if (numeric === "silent") return;
+    if (numeric) return void r.numeric(...numeric);
+    const text = event.code === "token_expired"
+      ? event.message.replace("(refresh, or /auth TOKEN)", "(/quote PASS TOKEN)")
+      : event.message;
+    r.notice(`error ${event.code}: ${text}`);
+  }
+
+  // A login the relay refused for its token (or for want of one): 464, as for
+  // a wrong server password, and the link is closed once the login is over.
+  // Any refusal of a token's login closes it too: another nick cannot help.
+  #loginRefused(r: IrcReplies, event: ErrorEvent): boolean {
+    switch (event.code) {
+      case "auth_required":
+        r.numeric(
+          "464",
+          [],
+          "Password required: this server needs a token; connect with it as the server password (PASS)",
+        );
+        this.#refused = "a token is required: send it as the server password (PASS)";
+        return true;
+      case "auth_failed":
+      case "token_expired":
+        r.numeric("464", [], "Password incorrect");
+        r.notice(`Your token was refused: ${event.message}`);
+        this.#refused = "Password incorrect";
+        return true;
+      default:
+        if (this.#token === undefined) return false;
+        r.notice(`error ${event.code}: ${event.message}`);
+        this.#refused = event.message;
+        return true;
+    }
   }
 }
 
-// The numeric IRC clients know for a relay error, when there is one.
-function errorNumeric(
-  event: ErrorEvent,
-  command: string,
-  arg: string,
-): [string, string[], string] | undefined {
-  switch (event.code) {
-    case "name_taken":
-      return command === "NICK" ? ["433", [arg], event.message] : undefined;
-    case "name_invalid":
-      return command === "NICK" ? ["432", [arg], event.message] : undefined;
-    case "no_such_user":
-      return ["401", [arg || "*"], "No such nick/channel"];
-    case "not_in_room":
-      if (command === "PART") return ["442", [arg], "You're not on that channel"];
-      return command === "PRIVMSG" ? ["404", [arg], "Cannot send to channel"] : undefined;
-    case "room_invalid":
-    case "room_limit":
-      return arg === "" ? undefined : ["403", [arg], event.message];
-    case "too_many_rooms":
-      return ["405", [arg || "*"], "You have joined too many channels"];
-    case "empty_message":
-      return ["412", [], "No text to send"];
-    case "line_too_long":
-      return ["417", [], "Input line was too long"];
-    default:
-      return undefined;
-  }
+// The IRC command (and its argument) that made the request an event answers:
+// its `ref`, which the relay puts on every reply (typed or not, as on notices).
+function refOf(event: ServerEvent): [command: string, arg: string] {
+  const raw = (event as { ref?: unknown }).ref;
+  const ref = typeof raw === "string" ? raw : "";
+  const space = ref.indexOf(" ");
+  return space < 0 ? [ref, ""] : [ref.slice(0, space), ref.slice(space + 1)];
 }

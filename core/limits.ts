@@ -1,7 +1,9 @@
 // The relay's options and the limits resolved from them. Every limit is finite
 // by default; docs/PROTOCOL.md and the README list them for users.
 
+import type { Authenticator } from "./auth.ts";
 import type { Engine } from "./engine.ts";
+import type { RoomPolicies } from "./policies.ts";
 
 /**
  * Options for {@link Relay}. Every limit is finite by default.
@@ -136,6 +138,25 @@ export interface RelayOptions {
    * off, or every quiet spell would count as a pause. @default true
    */
   detectPauses?: boolean;
+  /**
+   * Verifies a token a client presents (in `login`, `refresh`, `/auth` or
+   * IRC's `PASS`). Without it, tokens are refused. @default undefined
+   */
+  authenticate?: Authenticator;
+  /** Refuse users who log in without a token (`auth_required`). @default false */
+  requireAuth?: boolean;
+  /**
+   * How long a client whose token expired has to send a new one (`refresh`)
+   * before it is closed (4003). @default 30000
+   */
+  tokenGraceMs?: number;
+  /** Rules for rooms by name or pattern: read-only, private, member limits, history. @default {} */
+  rooms?: RoomPolicies;
+  /**
+   * The password a user gives with `/oper` (or `{"type":"oper"}`) to become an
+   * admin. Without it, only tokens with `"admin": true` make admins. @default undefined
+   */
+  adminPassword?: string;
   /** Called with unexpected errors (bugs), never with client mistakes. @default console.error */
   onError?: (error: unknown) => void;
 }
@@ -153,7 +174,19 @@ export interface RelayOptions {
  */
 export type RelayLimits = Readonly<
   Required<
-    Omit<RelayOptions, "motd" | "serverName" | "engine" | "now" | "onError" | "detectPauses">
+    Omit<
+      RelayOptions,
+      | "motd"
+      | "serverName"
+      | "engine"
+      | "now"
+      | "onError"
+      | "detectPauses"
+      | "authenticate"
+      | "requireAuth"
+      | "rooms"
+      | "adminPassword"
+    >
   >
 >;
 
@@ -192,5 +225,6 @@ export function resolveLimits(options: RelayOptions): RelayLimits {
     historyTotalBytes: options.historyTotalBytes ?? 256 * 1024 * 1024,
     historyOnJoin: options.historyOnJoin ?? 10,
     resumeWindowMs: options.resumeWindowMs ?? 120_000,
+    tokenGraceMs: options.tokenGraceMs ?? 30_000,
   };
 }

@@ -14,10 +14,13 @@ import type {
   Presence,
   Recorded,
   RoomPage,
+  Ruling,
   StreamName,
   Unparked,
 } from "./engine.ts";
-import { MemoryHistory } from "./memory_history.ts";
+import { rulingKey } from "./engine.ts";
+import { inForce, isKept, type KeptRuling } from "./_rulings.ts";
+import { MemoryHistory, roomHistorySize } from "./memory_history.ts";
 import { compareNames, roomPage } from "./room_page.ts";
 import type { Position } from "./protocol.ts";
 
@@ -100,15 +103,23 @@ export class MemoryEngine implements Engine {
   #sorted: string[] | undefined;
   #history: MemoryHistory;
   #parked = new Map<string, { parked: Parked; until: number }>();
+  // Bans, mutes and topics by rulingKey; a lifted or cleared one is removed.
+  #rulings = new Map<string, KeptRuling>();
+  #host: EngineHost | undefined;
 
   /** Creates an engine with no names, no rooms and no history. */
   constructor(options: MemoryEngineOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#history = new MemoryHistory(options.history ?? DEFAULT_HISTORY, this.#now);
+    this.#history = new MemoryHistory(
+      options.history ?? DEFAULT_HISTORY,
+      this.#now,
+      (stream) => roomHistorySize(this.#host, stream),
+    );
   }
 
-  /** Nothing to connect to. */
-  start(_host: EngineHost): Promise<void> {
+  /** Nothing to connect to; the host's rules say what each room's history keeps. */
+  start(host: EngineHost): Promise<void> {
+    this.#host = host;
     return Promise.resolve();
   }
 
@@ -256,9 +267,35 @@ export class MemoryEngine implements Engine {
     return this.#parked.delete(token);
   }
 
-  /** Drops history nobody can ask for any more. */
+  /**
+   * Keeps a ban, mute or topic under its key (replacing the one there; a ban
+   * or mute already over, or a cleared topic, removes it). No other node to
+   * tell, so a kick is nothing here: the caller applies it.
+   */
+  rule(ruling: Ruling): void {
+    if (!isKept(ruling)) return;
+    const key = rulingKey(ruling);
+    if (inForce(ruling, this.#now())) this.#rulings.set(key, ruling);
+    else this.#rulings.delete(key);
+  }
+
+  /** The bans and mutes not yet over (by this engine's clock), and the topics. */
+  rulings(): Ruling[] {
+    const now = this.#now();
+    const rulings: Ruling[] = [];
+    for (const [key, ruling] of this.#rulings) {
+      if (inForce(ruling, now)) rulings.push(ruling);
+      else this.#rulings.delete(key);
+    }
+    return rulings;
+  }
+
+  /** Drops history nobody can ask for any more, and bans and mutes that are over. */
   sweep(now: number): void {
     this.#history.sweep(now);
+    for (const [key, ruling] of this.#rulings) {
+      if (!inForce(ruling, now)) this.#rulings.delete(key);
+    }
   }
 
   /**

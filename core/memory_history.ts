@@ -2,9 +2,11 @@
 // session's private one. A message gets the next offset of its stream; a
 // stream keeps its latest messages within a count, an age and a byte budget,
 // and all streams together within a total, the oldest anywhere going first.
+// A room's stream may keep another count than the rest, as the relay's rules
+// for that room say.
 
 import { utf8Length } from "./_utf8.ts";
-import type { HistoryLimits, HistoryRead } from "./engine.ts";
+import type { EngineHost, HistoryLimits, HistoryRead } from "./engine.ts";
 import type { DirectEvent, MessageEvent, Position } from "./protocol.ts";
 
 type Kept = MessageEvent | DirectEvent;
@@ -19,6 +21,7 @@ interface Entry {
 }
 
 class Stream {
+  readonly name: string;
   readonly epoch: string;
   offset = 0;
   bytes = 0;
@@ -28,7 +31,8 @@ class Stream {
   entries: (Entry | undefined)[] = [];
   head = 0;
 
-  constructor(epoch: string) {
+  constructor(name: string, epoch: string) {
+    this.name = name;
     this.epoch = epoch;
   }
 
@@ -60,10 +64,27 @@ function sizeOf(event: Kept): number {
   return 128 + (event.data?.length ?? (event.text === undefined ? 0 : utf8Length(event.text)));
 }
 
+/**
+ * The messages a stream keeps when the host's rules say so for its room
+ * (`r:ROOM`); undefined for a private stream, or a room the rules leave at the
+ * default. A size that is not a count, or a host that throws, means the default.
+ */
+export function roomHistorySize(host: EngineHost | undefined, stream: string): number | undefined {
+  if (!stream.startsWith("r:") || host?.historySize === undefined) return undefined;
+  let size;
+  try {
+    size = host.historySize(stream.slice(2));
+  } catch {
+    return undefined;
+  }
+  return typeof size === "number" && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
+}
+
 /** Positioned streams in memory. */
 export class MemoryHistory {
   #limits: HistoryLimits;
   #now: () => number;
+  #sizeOf: (stream: string) => number | undefined;
   #streams = new Map<string, Stream>();
   #epochPrefix: string;
   #epochs = 0;
@@ -73,9 +94,18 @@ export class MemoryHistory {
   #total = 0;
   #kept = 0;
 
-  constructor(limits: HistoryLimits, now: () => number) {
+  /**
+   * @param sizeOf Messages stream `name` keeps when not `limits.size` (asked
+   * at each append and trim, so a change of the rules applies at once).
+   */
+  constructor(
+    limits: HistoryLimits,
+    now: () => number,
+    sizeOf: (stream: string) => number | undefined = () => undefined,
+  ) {
     this.#limits = limits;
     this.#now = now;
+    this.#sizeOf = sizeOf;
     this.#epochPrefix = Math.random().toString(36).slice(2, 8);
   }
 
@@ -92,8 +122,8 @@ export class MemoryHistory {
     event.epoch = stream.epoch;
     const now = this.#now();
     stream.lastTs = now;
-    const limits = this.#limits;
-    if (limits.size > 0) {
+    const size = this.#size(stream);
+    if (size > 0) {
       // A file that is a view into a larger buffer (a whole socket read) would keep all of it.
       // Copied with the constructor: a Node Buffer (what npm ws delivers) is a Uint8Array
       // whose slice() is another view of the same memory, not a copy.
@@ -108,8 +138,10 @@ export class MemoryHistory {
       this.#total += bytes;
       this.#kept++;
       this.#order.push({ stream, entry });
-      this.#trim(stream, now);
+      this.#trim(stream, now, size);
       this.#trimTotal();
+    } else if (stream.size > 0) {
+      this.#trim(stream, now, 0); // the rules changed to keep nothing: what was kept goes
     }
     return { offset, epoch: stream.epoch };
   }
@@ -120,7 +152,7 @@ export class MemoryHistory {
    */
   read(name: string, since: Position | undefined, limit: number): HistoryRead {
     const stream = this.#stream(name);
-    this.#trim(stream, this.#now());
+    this.#trim(stream, this.#now(), this.#size(stream));
     const latest = { offset: stream.offset, epoch: stream.epoch };
     if (since !== undefined && since.epoch === stream.epoch && since.offset <= stream.offset) {
       const missed = stream.offset - since.offset;
@@ -148,7 +180,7 @@ export class MemoryHistory {
   sweep(now: number): void {
     const quiet = Math.max(this.#limits.ttlMs, 3_600_000);
     for (const [name, stream] of this.#streams) {
-      this.#trim(stream, now);
+      this.#trim(stream, now, this.#size(stream));
       if (stream.size === 0 && now - stream.lastTs >= quiet) {
         this.#streams.delete(name);
       }
@@ -159,7 +191,7 @@ export class MemoryHistory {
   #stream(name: string): Stream {
     let stream = this.#streams.get(name);
     if (!stream) {
-      stream = new Stream(`${this.#epochPrefix}${(++this.#epochs).toString(36)}`);
+      stream = new Stream(name, `${this.#epochPrefix}${(++this.#epochs).toString(36)}`);
       // A stream first read (before anything is said in it) counts as used now.
       stream.lastTs = this.#now();
       this.#streams.set(name, stream);
@@ -174,8 +206,12 @@ export class MemoryHistory {
     return events;
   }
 
-  #trim(stream: Stream, now: number): void {
-    const { size, bytes, ttlMs } = this.#limits;
+  #size(stream: Stream): number {
+    return this.#sizeOf(stream.name) ?? this.#limits.size;
+  }
+
+  #trim(stream: Stream, now: number, size: number): void {
+    const { bytes, ttlMs } = this.#limits;
     const oldest = now - ttlMs;
     let first = stream.first;
     while (

@@ -14,6 +14,7 @@ import { RateLimiter, type RateLimits } from "./rate_limiter.ts";
 import type { Rooms } from "./rooms.ts";
 import { cleanText } from "./sanitize.ts";
 import type { Session } from "./session.ts";
+import type { RelayCounters } from "./counters.ts";
 import type { Users } from "./users.ts";
 
 const MEDIA_TYPE = /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/;
@@ -26,6 +27,7 @@ export interface MessagesHost {
   readonly engine: Engine;
   readonly rooms: Rooms;
   readonly users: Users;
+  readonly counters: RelayCounters;
   now(): number;
 }
 
@@ -57,6 +59,18 @@ export class Messages {
 
   /** Says `content` in `room` (which `session` is in). */
   publish(session: Session, room: string, content: Content): void {
+    this.#post(session.name!, room, content, session.echo ? undefined : session.id);
+  }
+
+  /**
+   * Says `content` in `room` as `from`, for the server API: whoever is in the
+   * room, on any node, receives it, and the room's history keeps it.
+   */
+  post(from: string, room: string, content: Content): MessageEvent {
+    return this.#post(from, room, content, undefined);
+  }
+
+  #post(from: string, room: string, content: Content, except: string | undefined): MessageEvent {
     const said = this.#checked(content);
     const { rooms, now } = this.#host;
     rooms.admitBytes(room, said.data?.length ?? said.text!.length);
@@ -65,18 +79,20 @@ export class Messages {
       id: this.nextId(),
       ts: now(),
       room,
-      from: session.name!,
+      from,
       ...said,
     };
     const envelope = { to: "room" as const, room, event };
     const recorded = this.#host.engine.record(
-      session.echo ? envelope : { ...envelope, except: session.id },
+      except === undefined ? envelope : { ...envelope, except },
     );
     if (recorded?.to === "room") rooms.deliver(room, recorded.event, recorded.except);
+    this.#host.counters.published++;
+    return event;
   }
 
   /** Sends `content` privately to the user named `rawTo`, wherever they are connected. */
-  direct(session: Session, rawTo: string, content: Content): MaybePromise<void> {
+  direct(session: Session | { name: string }, rawTo: string, content: Content): MaybePromise<void> {
     if ([...rawTo].length > MAX_NAME_LENGTH) {
       throw new RelayError("no_such_user", "no user has that name");
     }
@@ -111,7 +127,8 @@ export class Messages {
   }
 
   // The message goes into the recipient's private stream, and a copy into the sender's.
-  #send(session: Session, to: Member & { key: string }, said: Said): void {
+  #send(session: Session | { name: string }, to: Member & { key: string }, said: Said): void {
+    this.#host.counters.directs++;
     const event: DirectEvent = {
       type: "direct",
       id: this.nextId(),
@@ -124,7 +141,8 @@ export class Messages {
     const envelope = { to: "user" as const, key: to.key, node: to.node, session: to.session };
     const recorded = engine.record({ ...envelope, event });
     if (recorded !== undefined) users.local(to.key)?.deliver(new Outgoing(recorded.event));
-    if (to.session === session.id) return;
+    // The server API has no stream of its own to keep a copy in.
+    if (!("id" in session) || to.session === session.id) return;
     const copy = engine.record({
       to: "user",
       key: nameKey(session.name!),

@@ -4,7 +4,7 @@
  * @module
  */
 export { LOBBY, Relay } from "./relay.ts";
-export type { HealthReport, RelayStats } from "./relay.ts";
+export type { HealthReport, RelayGauges, RelayStats } from "./relay.ts";
 export type { RelayLimits, RelayOptions } from "./limits.ts";
 export { addressKey, Admission, Ticket } from "./admission.ts";
 export type { AdmissionLimits } from "./admission.ts";
@@ -27,9 +27,19 @@ export type {
   Presence,
   Recorded,
   RoomPage,
+  Ruling,
   StreamName,
   Unparked,
 } from "./engine.ts";
+export { rulingKey } from "./engine.ts";
+export { grantsFor, roomMatches } from "./auth.ts";
+export type { Authenticator, Grant, Identity, RoomGrants } from "./auth.ts";
+export { policyFor } from "./policies.ts";
+export type { RoomPolicies, RoomPolicy } from "./policies.ts";
+export { RelayCounters } from "./counters.ts";
+export { ServerApi } from "./server_api.ts";
+export type { ApiContent } from "./server_api.ts";
+export type { PerTransport, Traffic, Transport } from "./counters.ts";
 export { OutboundQueue } from "./outbound_queue.ts";
 export { Outgoing, WireFormat } from "./outgoing.ts";
 export type { Frame } from "./outgoing.ts";

@@ -6,6 +6,14 @@
  */
 import { RelayError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
+import {
+  type AdminRequest,
+  decodeAdminRequest,
+  type ModeratedEvent,
+  type TopicEvent,
+} from "./protocol_admin.ts";
+
+export type { AdminRequest, ModeratedEvent, TopicEvent } from "./protocol_admin.ts";
 
 /**
  * Protocol version spoken by this relay, announced in every `hello` so a
@@ -561,6 +569,8 @@ export type ServerEvent =
   | HistoryEvent
   | PongEvent
   | NoticeEvent
+  | ModeratedEvent
+  | TopicEvent
   | ErrorEvent;
 
 /** What to say: text, or a file. */
@@ -571,7 +581,16 @@ export type Content =
 /** A decoded, validated client request. */
 export type ClientRequest =
   | { type: "hello"; batch?: boolean; ref?: string }
-  | { type: "login"; name: string; echo?: boolean; reclaim?: string; ref?: string }
+  | {
+    type: "login";
+    /** The name asked for; ignored when a token names the user. */
+    name: string;
+    /** A token proving who the user is (the name then comes from it). */
+    token?: string;
+    echo?: boolean;
+    reclaim?: string;
+    ref?: string;
+  }
   | { type: "nick"; name: string; ref?: string }
   | { type: "join"; room: string; since?: Position; history?: number; ref?: string }
   | { type: "history"; room?: string; since?: Position; limit?: number; ref?: string }
@@ -592,7 +611,8 @@ export type ClientRequest =
   | { type: "echo"; on: boolean; ref?: string }
   | { type: "input"; line: string; ref?: string }
   | { type: "help"; ref?: string }
-  | { type: "quit"; ref?: string };
+  | { type: "quit"; ref?: string }
+  | AdminRequest;
 
 type Fields = Record<string, unknown>;
 
@@ -766,12 +786,20 @@ export function decodeRequest(json: string): ClientRequest {
       });
     }
     case "login": {
-      const name = stringField(fields, "name", ref);
+      const token = optionalString(fields, "token", ref);
+      if (token !== undefined && token.length > 8192) {
+        fail('"token" may be at most 8192 characters', "bad_message", ref);
+      }
+      // With a token the name comes from it: "name" may be left out.
+      const name = token === undefined
+        ? stringField(fields, "name", ref)
+        : optionalString(fields, "name", ref) ?? "";
       const echo = optionalBoolean(fields, "echo", ref);
       const reclaim = optionalString(fields, "reclaim", ref);
       return withRef({
         type,
         name,
+        ...(token === undefined ? {} : { token }),
         ...(echo === undefined ? {} : { echo }),
         ...(reclaim === undefined ? {} : { reclaim }),
       });
@@ -829,7 +857,8 @@ export function decodeRequest(json: string): ClientRequest {
     case "input":
       return withRef({ type, line: stringField(fields, "line", ref) });
     default:
-      fail(`unknown message type "${type.slice(0, 32)}"`, "unknown_type", ref);
+      return decodeAdminRequest(type, fields, ref) ??
+        fail(`unknown message type "${type.slice(0, 32)}"`, "unknown_type", ref);
   }
 }
 

@@ -4,14 +4,20 @@
 
 import { then } from "./_maybe.ts";
 import { Admission, Ticket } from "./admission.ts";
+import { Authentication } from "./authentication.ts";
+import { Entrance } from "./entrance.ts";
+import { measure, type RelayGauges } from "./gauges.ts";
+import { bump, RelayCounters } from "./counters.ts";
 import type { ClusterCounts, Engine, EngineHost, EngineStatus, MaybePromise } from "./engine.ts";
 import { CloseCode, RelayError } from "./errors.ts";
 import { type RelayLimits, type RelayOptions, resolveLimits } from "./limits.ts";
 import { MemoryEngine } from "./memory_engine.ts";
 import { Messages } from "./messages.ts";
+import { Moderation } from "./moderation.ts";
 import { validateRoom } from "./names.ts";
 import { Outgoing } from "./outgoing.ts";
 import { PauseClock } from "./pause_clock.ts";
+import { Permissions } from "./permissions.ts";
 import {
   type ClientRequest,
   type HelloEvent,
@@ -21,15 +27,17 @@ import {
 } from "./protocol.ts";
 import { MAX_REPLAY, Replays } from "./replay.ts";
 import { Reply } from "./reply.ts";
+import { ServerApi } from "./server_api.ts";
 import type { RestoreHost } from "./restore.ts";
 import { newResumeToken, Resumption } from "./resume.ts";
-import { LOBBY, Rooms } from "./rooms.ts";
+import { Rooms } from "./rooms.ts";
 import { type Departure, type Port, Session, type SessionHost } from "./session.ts";
 import { readLine } from "./text_dialogue.ts";
 import { TEXT_HELP } from "./text_render.ts";
 import { Users } from "./users.ts";
 
 export type { RelayLimits, RelayOptions } from "./limits.ts";
+export type { RelayGauges } from "./gauges.ts";
 
 export { LOBBY } from "./rooms.ts";
 
@@ -112,6 +120,10 @@ export class Relay {
   readonly limits: RelayLimits;
   /** The engine holding names and presence, shared with other nodes. */
   readonly engine: Engine;
+  /** Running totals since the relay was made, for metrics. */
+  readonly counters: RelayCounters = new RelayCounters();
+  /** What a backend may do (the server API's routes call it): publish, direct, moderate. */
+  readonly api: ServerApi;
   #options: RelayOptions;
   #now: () => number;
   #clock: PauseClock;
@@ -122,6 +134,10 @@ export class Relay {
   #messages: Messages;
   #replays: Replays;
   #resumption: Resumption;
+  #authentication: Authentication;
+  #permissions: Permissions;
+  #moderation: Moderation;
+  #entrance: Entrance;
   #closing = false;
   #onError: (error: unknown) => void;
   #sessionHost: SessionHost;
@@ -148,11 +164,41 @@ export class Relay {
     this.#admission = new Admission(limits);
     // An address may have as many names kept as it may have connections.
     this.#users = new Users(engine, limits.nameGraceMs, limits.maxConnectionsPerAddress, now);
-    this.#rooms = new Rooms({ limits, engine, now, closing: () => this.#closing });
+    this.#moderation = new Moderation({
+      engine,
+      now,
+      counters: this.counters,
+      users: this.#users,
+      get rooms() {
+        return rooms;
+      },
+      sessions: () => this.#sessions,
+    });
+    const permissions = this.#permissions = new Permissions({
+      policies: options.rooms ?? {},
+      now,
+      mutedUntil: (session) => this.#moderation.mutedUntil(session),
+    });
+    const rooms = this.#rooms = new Rooms({
+      limits,
+      engine,
+      now,
+      closing: () => this.#closing,
+      maxMembers: (room) => permissions.policy(room)?.maxMembers,
+    });
+    this.#authentication = new Authentication({
+      authenticate: options.authenticate,
+      requireAuth: options.requireAuth === true,
+      graceMs: limits.tokenGraceMs,
+      adminPassword: options.adminPassword,
+      counters: this.counters,
+      now,
+    });
     this.#messages = new Messages({
       limits,
       engine,
       now,
+      counters: this.counters,
       rooms: this.#rooms,
       users: this.#users,
     });
@@ -165,9 +211,17 @@ export class Relay {
       size: limits.historySize,
       onJoin: limits.historyOnJoin,
       budget: Math.min(limits.maxQueuedBytes / 2, byteBurst),
+      counters: this.counters,
+    });
+    this.#entrance = new Entrance({
+      rooms,
+      replays: this.#replays,
+      permissions,
+      moderation: this.#moderation,
     });
     this.#resumption = new Resumption({
       engine,
+      counters: this.counters,
       users: this.#users,
       rooms: this.#rooms,
       replays: this.#replays,
@@ -177,6 +231,12 @@ export class Relay {
       now,
       welcome: (reply) => this.#welcome(reply, true),
       end: (session) => this.#end(session),
+    });
+    this.api = new ServerApi({
+      engine,
+      messages: this.#messages,
+      moderation: this.#moderation,
+      maxPresenceMembers: limits.maxPresenceMembers,
     });
     this.#sessionHost = {
       limits,
@@ -188,6 +248,7 @@ export class Relay {
         byteBurst,
       },
       clock: this.#clock,
+      counters: this.counters,
       now,
       hello: () => this.#hello(),
       handle: (session, request) => this.#handle(session, request),
@@ -195,6 +256,7 @@ export class Relay {
       reportError: onError,
       disconnected: (session, how) => this.#remove(session, how),
       findName: (name) => this.#users.find(name),
+      authenticates: options.authenticate !== undefined,
     };
     this.#engineHost = {
       history,
@@ -213,6 +275,9 @@ export class Relay {
         if (notice !== undefined) this.#tellEveryone(new Outgoing(this.#notice(notice)));
       },
       resumedElsewhere: (id) => this.#resumption.resumedElsewhere(id),
+      ruled: (ruling) => this.#moderation.ruled(ruling),
+      historySize: (room) => permissions.policy(room)?.history,
+      published: (seconds) => this.counters.publishLatency.observe(seconds),
       nameLost: (id) => {
         for (const session of this.#sessions) {
           if (session.id === id && session.state === "ready") void this.#renameAway(session);
@@ -229,7 +294,10 @@ export class Relay {
   start(): Promise<void> {
     // A server sweeps from now on: a pause from this moment on is noticed.
     this.#clock.tick(this.#now());
-    return this.engine.start(this.#engineHost);
+    return this.engine.start(this.#engineHost).then(async () => {
+      // Bans, mutes and topics decided before this node started hold here too.
+      this.#moderation.load(await this.engine.rulings());
+    });
   }
 
   /**
@@ -248,7 +316,10 @@ export class Relay {
    * a line transport is asked for a name. Without a `ticket`, the connection
    * is admitted here (and refused with `server_busy` over a limit).
    */
-  connect(port: Port, info: { remoteAddress?: string; ticket?: Ticket } = {}): Session {
+  connect(
+    port: Port,
+    info: { remoteAddress?: string; ticket?: Ticket; token?: string } = {},
+  ): Session {
     const address = info.ticket?.address ?? info.remoteAddress;
     const ticket = info.ticket ?? this.admit(address);
     const session = new Session(
@@ -272,6 +343,13 @@ export class Relay {
       });
       return session;
     }
+    this.counters.connections[session.transport]++;
+    const banned = this.#moderation.addressBan(address);
+    if (banned !== undefined) {
+      session.fail(banned);
+      return session;
+    }
+    if (info.token !== undefined) session.presentedToken = info.token;
     this.#sessions.add(session);
     if (session.json) session.send(this.#hello());
     else if (!session.irc) session.send(this.#notice("Welcome to crosswire. What's your name?"));
@@ -289,6 +367,7 @@ export class Relay {
     for (const session of this.#sessions) {
       try {
         session.sweep(now);
+        this.#authentication.sweep(session, now);
       } catch (error) {
         this.#onError(error); // a bug in one session's sweep must not stop the others'
       }
@@ -296,6 +375,7 @@ export class Relay {
     this.#messages.sweep(now);
     this.#users.sweep(now);
     this.#resumption.sweep(now);
+    this.#moderation.sweep(now);
     this.engine.sweep(now);
   }
 
@@ -317,6 +397,11 @@ export class Relay {
       parked: this.#resumption.size,
       rooms: this.#rooms.size,
     };
+  }
+
+  /** What this node holds right now: connections by transport and state, queues. */
+  gauges(): RelayGauges {
+    return measure(this.#sessions, this.#resumption.size, this.#rooms.size);
   }
 
   /** This node's counts, the backplane's state, and the cluster's counts. */
@@ -386,7 +471,7 @@ export class Relay {
     const intent = readLine(session, line);
     if (intent === undefined) return;
     if ("login" in intent) {
-      return this.#login(new Reply(session, ref), intent.login, undefined, true);
+      return this.#login(new Reply(session, ref), intent.login, undefined, true, intent.token);
     }
     const request = intent.request;
     return this.#handle(session, ref === undefined ? request : { ...request, ref });
@@ -416,19 +501,31 @@ export class Relay {
         return session.close(CloseCode.normal, "bye", this.#notice("Bye!"), "quit");
       case "login":
         if (request.echo !== undefined) session.echo = request.echo;
-        return this.#login(reply, request.name, request.reclaim, false);
+        return this.#login(reply, request.name, request.reclaim, false, request.token);
       case "input":
         return this.#handleLine(session, request.line, request.ref);
       case "resume":
         return this.#resumption.resume(reply, request);
     }
     if (session.state !== "ready") throw new RelayError("not_logged_in", "log in first");
+    this.#permissions.check(session, request);
     const rooms = this.#rooms;
     switch (request.type) {
+      case "refresh":
+        return this.#authentication.refresh(reply, request.token);
+      case "oper":
+        return this.#authentication.oper(reply, request.password);
+      case "kick":
+      case "ban":
+      case "unban":
+      case "mute":
+      case "unmute":
+      case "topic":
+        return this.#moderation.request(reply, request);
       case "nick":
         return this.#rename(session, request.name);
       case "join":
-        return this.#replays.join(
+        return this.#entrance.join(
           reply,
           validateRoom(request.room),
           request.since,
@@ -453,7 +550,12 @@ export class Relay {
       case "rooms": {
         const limit = Math.min(Math.max(request.limit ?? MAX_ROOMS_LISTED, 1), MAX_ROOMS_LISTED);
         return then(this.engine.rooms(limit, request.after), (page) => {
-          reply.sendCharged({ type: "rooms", rooms: page.rooms, total: page.total });
+          // Rooms one may not enter are not listed to them.
+          const shown = page.rooms.filter((room) =>
+            this.#permissions.may(session, room.name, "join")
+          );
+          const total = page.total - (page.rooms.length - shown.length);
+          reply.sendCharged({ type: "rooms", rooms: shown, total });
         });
       }
       case "echo":
@@ -467,6 +569,7 @@ export class Relay {
     rawName: string,
     reclaim: string | undefined,
     textMode: boolean,
+    token?: string,
   ): MaybePromise<void> {
     const session = reply.session;
     // A refused name in text mode asks again, as a prompt would.
@@ -476,10 +579,21 @@ export class Relay {
       session.send(this.#notice("What's your name?"));
     };
     try {
-      const result = then(
-        this.#users.login(session, rawName, reclaim),
-        (loggedIn) => loggedIn ? this.#welcome(reply) : undefined,
-      );
+      if (session.state !== "new") {
+        throw new RelayError("already_logged_in", "you are already logged in; use /nick to rename");
+      }
+      const result = then(this.#authentication.identify(session, token), (identity) => {
+        // A token names its user; without one, the name is the one asked for.
+        const name = identity?.name ?? rawName;
+        const banned = this.#moderation.nameBan(name);
+        if (banned !== undefined) throw banned;
+        return then(this.#users.login(session, name, reclaim), (loggedIn) => {
+          if (!loggedIn) return;
+          session.identity = identity;
+          this.#authentication.loggedIn(identity);
+          return this.#welcome(reply);
+        });
+      });
       return result instanceof Promise ? result.catch(askAgain) : result;
     } catch (error) {
       return askAgain(error);
@@ -488,6 +602,9 @@ export class Relay {
 
   #welcome(reply: Reply, resumed = false): MaybePromise<void> {
     const session = reply.session;
+    // A session banned while it waited for its client is not given back.
+    const banned = resumed ? this.#moderation.nameBan(session.name!) : undefined;
+    if (banned !== undefined) return session.fail(banned);
     if (session.json && this.limits.resumeWindowMs > 0) session.resume ??= newResumeToken();
     // Findable by name from now on: a private message waits until the welcome is out.
     if (!resumed) session.hold("");
@@ -496,6 +613,9 @@ export class Relay {
     const direct = session.json
       ? this.engine.history({ session: session.id }, undefined, 0)
       : undefined;
+    const first = resumed
+      ? [...session.rooms]
+      : this.#permissions.firstRooms(session, this.limits.maxRoomsPerSession);
     const welcomed = then(counts, (counts) =>
       then(direct, (read) => {
         const motd = this.#options.motd;
@@ -504,7 +624,7 @@ export class Relay {
           session: session.id,
           name: session.name!,
           others: Math.max(counts.users - 1, 0),
-          rooms: resumed ? [...session.rooms] : [LOBBY],
+          rooms: first,
           reclaim: session.reclaim!,
           ...(motd === undefined ? {} : { motd }),
           ...(session.resume === undefined ? {} : { resume: session.resume }),
@@ -514,7 +634,7 @@ export class Relay {
         reply.send(welcome);
         if (resumed) return;
         session.replay("", [], undefined);
-        return this.#replays.join(new Reply(session, undefined), LOBBY, undefined, undefined);
+        return this.#entrance.joinAll(session, first);
       }));
     if (!(welcomed instanceof Promise)) return welcomed;
     return welcomed.catch((error) => {
@@ -564,6 +684,7 @@ export class Relay {
   #remove(session: Session, how: Departure): void {
     session.ticket.release();
     if (!this.#sessions.delete(session)) return;
+    bump(this.counters.disconnects, session.endedBy ?? how);
     // A dropped connection's session is kept a while for its client to resume.
     if (how === "drop" && !this.#closing && this.#resumption.park(session)) return;
     this.#rooms.leaveAll(session);

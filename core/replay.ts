@@ -4,6 +4,7 @@
 
 import { then } from "./_maybe.ts";
 import { utf8Length } from "./_utf8.ts";
+import type { RelayCounters } from "./counters.ts";
 import type { Engine, HistoryRead, MaybePromise } from "./engine.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { HistoryEvent, Position } from "./protocol.ts";
@@ -26,6 +27,7 @@ export interface ReplaysHost {
    * is not recovered (the latest messages that fit are sent).
    */
   readonly budget: number;
+  readonly counters: RelayCounters;
 }
 
 /** Sends replays of history to sessions. */
@@ -91,6 +93,8 @@ export class Replays {
     const release = (read: HistoryRead | undefined): void => {
       if (read === undefined) return void session.replay(stream, [], undefined);
       const events = this.#fitting(read.events, this.#host.budget - session.outbound.bytes);
+      this.#host.counters.historyReads++;
+      this.#host.counters.historyMessages += events.length;
       const header: HistoryEvent = {
         type: "history",
         ...(room === undefined ? {} : { room }),

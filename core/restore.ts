@@ -4,6 +4,7 @@
 // waking, makes each one a session again: same id, same name, same rooms,
 // with nothing sent to anyone. Only what the snapshot names comes back.
 
+import type { Identity } from "./auth.ts";
 import { Ticket } from "./admission.ts";
 import type { MaybePromise } from "./engine.ts";
 import { CloseCode } from "./errors.ts";
@@ -49,6 +50,10 @@ export interface SessionSnapshot {
   batch: boolean;
   /** The remote address it was admitted for, for the per-address limits. */
   address?: string;
+  /** Who its token said it is, when it logged in with one. */
+  identity?: Identity;
+  /** Whether it gave the operator password. */
+  oper?: boolean;
 }
 
 /**
@@ -94,6 +99,8 @@ export function snapshotSession(session: Session): SessionSnapshot | undefined {
     snapshot.reclaim = session.reclaim!;
     if (session.resume !== undefined) snapshot.resume = session.resume;
     if (session.currentRoom !== undefined) snapshot.current = session.currentRoom;
+    if (session.identity !== undefined) snapshot.identity = session.identity;
+    if (session.oper) snapshot.oper = true;
   } else {
     snapshot.rooms = [];
   }
@@ -153,7 +160,14 @@ export function restoreSession(relay: Relay, port: Port, snapshot: SessionSnapsh
 
   const name = validateName(snapshot.name);
   const rooms = uniqueRooms(snapshot.rooms, relay.limits.maxRoomsPerSession);
-  session.adopt({ id: snapshot.id, name, reclaim: snapshot.reclaim, rooms });
+  session.adopt({
+    id: snapshot.id,
+    name,
+    reclaim: snapshot.reclaim,
+    rooms,
+    identity: snapshot.identity,
+    oper: snapshot.oper,
+  });
   if (snapshot.current !== undefined && session.rooms.has(snapshot.current)) {
     session.currentRoom = snapshot.current;
   }

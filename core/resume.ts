@@ -3,6 +3,7 @@
 // connection that brings the token, on this node or any other, and ended
 // (the others see them leave) when the window runs out.
 
+import type { RelayCounters } from "./counters.ts";
 import { then } from "./_maybe.ts";
 import type { Engine, MaybePromise, Parked, Unparked } from "./engine.ts";
 import { RelayError } from "./errors.ts";
@@ -19,6 +20,7 @@ type ResumeRequest = Extract<ClientRequest, { type: "resume" }>;
 /** What {@link Resumption} needs from the relay. */
 export interface ResumptionHost {
   readonly engine: Engine;
+  readonly counters: RelayCounters;
   readonly users: Users;
   readonly rooms: Rooms;
   readonly replays: Replays;
@@ -74,6 +76,8 @@ export class Resumption {
       reclaim: session.reclaim!,
       rooms: [...session.rooms],
       echo: session.echo,
+      ...(session.identity === undefined ? {} : { identity: session.identity }),
+      ...(session.oper ? { oper: true } : {}),
     };
     engine.park(token, parked, windowMs);
     this.#parked.set(token, { session, until: now() + windowMs });
@@ -126,10 +130,12 @@ export class Resumption {
       throw new RelayError("already_logged_in", "you are already logged in");
     }
     if (this.#host.windowMs <= 0) {
+      this.#host.counters.resumeFailures++;
       throw new RelayError("resume_failed", "this server does not keep sessions; log in");
     }
     return then(this.#host.engine.unpark(request.token), (unparked) => {
       if (unparked === undefined) {
+        this.#host.counters.resumeFailures++;
         throw new RelayError(
           "resume_failed",
           "that session has ended or the token is wrong; log in again",
@@ -162,6 +168,7 @@ export class Resumption {
     }
     session.resume = newResumeToken();
     session.markReady();
+    this.#host.counters.resumes++;
     // Live messages wait from now on: nothing comes before the welcome, and each
     // replay joins the live messages exactly.
     const positions = positionsByRoom(request.rooms);

@@ -42,6 +42,8 @@ export interface RoomsHost {
   now(): number;
   /** True while the relay shuts down: members are leaving all at once. */
   closing(): boolean;
+  /** Members `room` may have at most, across the cluster, when its rules say. */
+  maxMembers(room: string): number | undefined;
 }
 
 /** This node's rooms. */
@@ -108,6 +110,13 @@ export class Rooms {
     const member = { node: engine.node, session: session.id, name: session.name! };
     return then(engine.join(room, member, limits.maxPresenceMembers), (presence) => {
       if (!session.rooms.has(room)) return; // left or closed while the engine answered
+      const max = this.#host.maxMembers(room);
+      if (max !== undefined && presence.count > max) {
+        // The last to arrive is the one turned away; nobody heard of the join.
+        this.#forget(session, room);
+        void engine.leave(room, session.id);
+        throw new RelayError("room_full", `${room} is full: it has room for ${max} members`);
+      }
       const joined: ServerEvent = {
         type: "joined",
         ts: this.#host.now(),
@@ -124,13 +133,7 @@ export class Rooms {
 
   /** Takes `session` out of `room` and tells the room (`reason` says why). */
   leave(session: Session, room: string, reason: "leave" | "disconnect"): MaybePromise<void> {
-    const local = this.#rooms.get(room);
-    session.rooms.delete(room);
-    if (session.currentRoom === room) session.currentRoom = [...session.rooms].at(-1);
-    if (local) {
-      local.members.delete(session);
-      if (local.members.size === 0) this.#remove(room, local);
-    }
+    this.#forget(session, room);
     const { engine, limits } = this.#host;
     const name = session.name!;
     return then(engine.leave(room, session.id), (remaining) => {
@@ -212,6 +215,17 @@ export class Rooms {
     const message = new Outgoing(event);
     for (const member of local.members) {
       if (member.id !== except) member.deliver(message);
+    }
+  }
+
+  // Takes `session` out of `room` on this node only.
+  #forget(session: Session, room: string): void {
+    const local = this.#rooms.get(room);
+    session.rooms.delete(room);
+    if (session.currentRoom === room) session.currentRoom = [...session.rooms].at(-1);
+    if (local) {
+      local.members.delete(session);
+      if (local.members.size === 0) this.#remove(room, local);
     }
   }
 

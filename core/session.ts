@@ -3,6 +3,8 @@
 // Decisions about names and rooms live in the relay's parts.
 
 import type { Ticket } from "./admission.ts";
+import type { Identity } from "./auth.ts";
+import { bump, type RelayCounters, type Traffic, type Transport } from "./counters.ts";
 import { decodeBinaryFrame } from "./binary_frame.ts";
 import { CloseCode, RelayError } from "./errors.ts";
 import type { MaybePromise } from "./engine.ts";
@@ -81,6 +83,7 @@ export interface SessionHost {
   readonly limits: RelayLimits;
   readonly rateLimits: RateLimits;
   readonly clock: PauseClock;
+  readonly counters: RelayCounters;
   now(): number;
   hello(): ServerEvent;
   /** Handles a decoded request; a returned promise holds back the session's later input. */
@@ -91,6 +94,8 @@ export interface SessionHost {
   disconnected(session: Session, how: Departure): void;
   /** The name of the user online as `name` or a look-alike, on any node (for IRC's WHOIS). */
   findName(name: string): MaybePromise<string | undefined>;
+  /** True when the relay verifies tokens (it has an authenticator): an IRC PASS is then a token. */
+  readonly authenticates: boolean;
 }
 
 /**
@@ -110,6 +115,9 @@ export interface SessionHost {
  * ```
  */
 export type SessionState = "new" | "ready" | "closed";
+
+/** Errors that end a session with nothing kept for it to resume. */
+const ENDS_FOR_GOOD = new Set(["kicked", "banned", "token_expired"]);
 
 /** Requests that may wait behind one the backplane is answering. */
 const MAX_WAITING = 256;
@@ -155,6 +163,16 @@ export class Session {
   echo = false;
   /** @internal Private messages this user may still receive; made on the first one. */
   directs: RateLimiter | undefined;
+  /** Who the user's token says they are; undefined for a user without one. */
+  identity: Identity | undefined;
+  /** True once the user gave the operator password (`/oper`). */
+  oper = false;
+  /** @internal A token that came with the connection (a WebSocket URL's `?token=`), for login. */
+  presentedToken: string | undefined;
+  /** @internal When the user was told their token expired (the grace period runs from then). */
+  tokenExpiredAt: number | undefined;
+  /** @internal Wrong operator passwords given so far. */
+  operFailures = 0;
   #id: string = crypto.randomUUID();
   // Live messages held back per stream (a room, or "" for private ones) while a replay is read.
   #held: Map<string, Outgoing[]> | undefined;
@@ -178,6 +196,9 @@ export class Session {
   #pausedAtBehind = 0;
   #takesSeen = 0;
   #overflowing = false;
+  #endedBy: string | undefined;
+  // This transport's traffic counters (an IRC first line moves a TCP session to IRC's).
+  #traffic: Traffic;
 
   /** @internal Created by {@link Relay.connect}. */
   constructor(host: SessionHost, port: Port, ticket: Ticket) {
@@ -188,6 +209,8 @@ export class Session {
     this.#lastActive = host.now();
     this.#pausedAtOpen = this.#pausedAtActive = this.#pausedSeen = host.clock.pausedMs;
     this.#rate = new RateLimiter(host.rateLimits, this.#lastActive);
+    this.#traffic = host.counters
+      .traffic[port.framing === "lines" ? "tcp" : port.framing === "irc" ? "irc" : "websocket"];
     if (port.framing === "lines" || port.framing === "irc") {
       this.#format = WireFormat.TextLine;
       this.#lines = new LineDecoder(host.limits.maxLineBytes);
@@ -199,16 +222,42 @@ export class Session {
     }
   }
 
+  /** True when the user may moderate: an admin token, or the operator password. */
+  get admin(): boolean {
+    return this.oper || this.identity?.admin === true;
+  }
+
+  /** How this session reaches the relay. */
+  get transport(): Transport {
+    return this.#lines === undefined ? "websocket" : this.#irc === undefined ? "tcp" : "irc";
+  }
+
+  /** @internal Why the session ended: the error code that closed it, else how it departed. */
+  get endedBy(): string | undefined {
+    return this.#endedBy;
+  }
+
   /** Unique id of this session; a resumed session keeps its id. */
   get id(): string {
     return this.#id;
   }
 
   /** @internal This connection takes over the session `from` (resumed): its id, name and rooms. */
-  adopt(from: Session | { id: string; name: string; reclaim: string; rooms: string[] }): void {
+  adopt(
+    from: Session | {
+      id: string;
+      name: string;
+      reclaim: string;
+      rooms: string[];
+      identity?: Identity | undefined;
+      oper?: boolean | undefined;
+    },
+  ): void {
     this.#id = from.id;
     this.name = from.name;
     this.reclaim = from.reclaim;
+    this.identity = from.identity;
+    this.oper = from.oper === true;
     for (const room of from.rooms) this.rooms.add(room);
     this.currentRoom = from instanceof Session ? from.currentRoom : [...this.rooms].at(-1);
     if (from instanceof Session) {
@@ -321,6 +370,7 @@ export class Session {
   /** The transport saw the connection end. Safe to call more than once. */
   disconnect(): void {
     if (this.#state === "closed") return;
+    this.#endedBy ??= "drop";
     this.#state = "closed";
     this.#waiting = undefined;
     this.#host.disconnected(this, "drop");
@@ -339,6 +389,9 @@ export class Session {
 
   // Queues a frame, waking the transport, and watches for a consumer falling behind.
   #queue(frame: Frame): number {
+    const traffic = this.#traffic;
+    traffic.messagesOut++;
+    traffic.bytesOut += frame.bytes;
     const queue = this.outbound;
     if (queue.push(frame)) this.#port.wake(queue);
     const soft = this.#host.limits.maxQueuedBytes;
@@ -374,10 +427,12 @@ export class Session {
   fail(error: unknown, ref?: string): void {
     if (error instanceof RelayError) {
       if (error.closeCode !== undefined) return this.#closeWith(error);
+      bump(this.#host.counters.errors, error.code);
       this.send(errorEvent(error, ref));
       return;
     }
     this.#host.reportError(error);
+    bump(this.#host.counters.errors, "internal_error");
     const event: ServerEvent = {
       type: "error",
       code: "internal_error",
@@ -392,6 +447,7 @@ export class Session {
    */
   close(code: number, reason: string, notice?: ServerEvent | Outgoing, how: Departure = "drop") {
     if (this.#state === "closed") return;
+    this.#endedBy ??= how;
     if (notice) this.send(notice);
     this.#irc?.closing(reason);
     this.#state = "closed";
@@ -462,7 +518,12 @@ export class Session {
   }
 
   #closeWith(error: RelayError): void {
-    this.close(error.closeCode ?? CloseCode.policyViolation, error.message, errorEvent(error));
+    if (this.#state === "closed") return;
+    bump(this.#host.counters.errors, error.code);
+    this.#endedBy ??= error.code;
+    // A kicked or banned user, or one whose token ran out, is not kept for a resume.
+    const how = ENDS_FOR_GOOD.has(error.code) ? "quit" : "drop";
+    this.close(error.closeCode ?? CloseCode.policyViolation, error.message, errorEvent(error), how);
   }
 
   // Before login, a connection may send only a little: enough to log in.
@@ -482,6 +543,9 @@ export class Session {
   // Every inbound message passes here: it counts as activity and against the rate limit.
   #admit(bytes: number): boolean {
     const host = this.#host;
+    const traffic = this.#traffic;
+    traffic.messagesIn++;
+    traffic.bytesIn += bytes;
     const now = host.now();
     host.clock.observe(now);
     const paused = host.clock.pausedMs;
@@ -594,6 +658,7 @@ export class Session {
   // The IRC side of this session from now on: IRC lines out, 512-byte lines in.
   #startIrc(): IrcSession {
     this.#format = WireFormat.IrcLine;
+    this.#traffic = this.#host.counters.traffic.irc;
     this.#lines!.maxLineBytes = IRC_LINE_BYTES;
     // Text mode's greeting, when the transport has not sent it yet: IRC has no use for it.
     if (this.outbound.length > 0) this.outbound.take();

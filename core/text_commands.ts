@@ -84,6 +84,37 @@ export function parseTextLine(line: string, current: string | undefined): Client
     case "help":
     case "?":
       return { type: "help" };
+    case "auth":
+      return arg ? { type: "refresh", token: arg } : usage("/auth TOKEN");
+    case "oper":
+      return arg ? { type: "oper", password: arg } : usage("/oper PASSWORD");
+    case "kick": {
+      const [name, reason] = splitFirst(arg);
+      if (!name) usage("/kick NAME [REASON]");
+      return reason ? { type: "kick", name, reason: reason.trim() } : { type: "kick", name };
+    }
+    case "ban":
+    case "mute": {
+      const [target, rest] = splitFirst(arg);
+      const ban = command.toLowerCase() === "ban";
+      if (!target) usage(`/${ban ? "ban NAME|ADDRESS" : "mute NAME"} [MINUTES] [REASON]`);
+      const [first, after] = splitFirst(rest);
+      const minutes = /^\d+(\.\d+)?$/.test(first) ? Number(first) : undefined;
+      const reason = (minutes === undefined ? rest : after).trim();
+      const extra = {
+        ...(minutes === undefined ? {} : { minutes }),
+        ...(reason === "" ? {} : { reason }),
+      };
+      return ban ? { type: "ban", target, ...extra } : { type: "mute", name: target, ...extra };
+    }
+    case "unban":
+      return arg ? { type: "unban", target: arg } : usage("/unban NAME|ADDRESS");
+    case "unmute":
+      return arg ? { type: "unmute", name: arg } : usage("/unmute NAME");
+    case "topic":
+      return arg
+        ? { type: "topic", room: needsRoom(current), text: arg }
+        : { type: "topic", room: needsRoom(current) };
     case "quit":
     case "exit":
       return { type: "quit" };

@@ -7,11 +7,14 @@ import type { Session } from "./session.ts";
 import { parseTextLine } from "./text_commands.ts";
 
 // Commands a text-mode user may type before choosing a name.
-const PRE_LOGIN_COMMANDS = new Set(["nick", "name", "help", "?", "quit", "exit"]);
+const PRE_LOGIN_COMMANDS = new Set(["nick", "name", "help", "?", "quit", "exit", "auth"]);
 
-/** What one line asks for: a login with a name, a request, or nothing (a blank line). */
+/**
+ * What one line asks for: a login with a name (or a token, from `/auth`), a
+ * request, or nothing (a blank line).
+ */
 export type LineIntent =
-  | { login: string }
+  | { login: string; token?: string }
   | { request: ClientRequest }
   | undefined;
 
@@ -29,5 +32,6 @@ export function readLine(session: Session, line: string): LineIntent {
     throw new RelayError("not_logged_in", "log in first: type your name");
   }
   const request = parseTextLine(trimmed, undefined)!;
-  return request.type === "nick" ? { login: request.name } : { request };
+  if (request.type === "nick") return { login: request.name };
+  return request.type === "refresh" ? { login: "", token: request.token } : { request };
 }

@@ -1,5 +1,6 @@
 // How events look to a telnet or netcat user: plain lines, nothing a terminal obeys.
 
+import type { ModeratedEvent } from "./protocol_admin.ts";
 import { couldMislead } from "./misleading.ts";
 import { cleanText } from "./sanitize.ts";
 import type { FileInfo, ServerEvent } from "./protocol.ts";
@@ -16,6 +17,11 @@ export const TEXT_HELP: readonly string[] = [
   "  /history [N]      show the current room's last N messages (default 20)",
   "  /me ACTION        describe an action",
   "  /echo [on|off]    see your own messages or not",
+  "  /topic [TEXT]     show the current room's topic (admins: set it)",
+  "  /auth TOKEN       log in with a token (before a name), or replace an expiring one",
+  "  /oper PASSWORD    become an admin with the operator password",
+  "Admins: /kick NAME [REASON], /ban NAME|ADDRESS [MINUTES] [REASON], /unban NAME|ADDRESS,",
+  "        /mute NAME [MINUTES] [REASON], /unmute NAME (bans and mutes last 60 minutes by default)",
   "  /help             show this help",
   "  /quit             leave the server",
   "Any other line is said in the current room.",
@@ -139,9 +145,33 @@ export function renderTextLines(event: ServerEvent, replayed = false): string[] 
       return [`${SERVER}pong`];
     case "notice":
       return prefixed(SERVER, event.text);
+    case "moderated":
+      return said([`${SERVER}${event.room ? `[${event.room}] ` : ""}${moderatedText(event)}`]);
+    case "topic":
+      return said([
+        event.text === ""
+          ? `${SERVER}[${event.room}] ${who(event.by)} cleared the topic`
+          : `${SERVER}[${event.room}] topic: ${cleanText(event.text)} (set by ${who(event.by)})`,
+      ]);
     case "error":
       return [`${SERVER}error ${event.code}: ${cleanText(event.message)}`];
   }
+}
+
+/** What a moderator did, in words: `bob was kicked by ann (spam)`. */
+export function moderatedText(event: ModeratedEvent): string {
+  const until = event.until === undefined
+    ? ""
+    : ` until ${new Date(event.until).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const did = {
+    kick: "was kicked",
+    ban: "was banned",
+    unban: "was unbanned",
+    mute: "was muted",
+    unmute: "was unmuted",
+  }[event.action];
+  const why = event.reason === undefined ? "" : ` (${cleanText(event.reason)})`;
+  return `${who(event.name)} ${did} by ${who(event.by)}${until}${why}`;
 }
 
 /** `14:02`, in UTC: the server does not know the user's time zone. */

@@ -1,7 +1,9 @@
 // Envelopes on the wire between nodes: JSON, with file bytes as base64. One
-// payload carries every envelope a node had for one channel in one turn.
+// payload carries every envelope a node had for one channel in one turn (or
+// every moderation ruling: those go on the `all` channel in their own payloads).
 
-import type { Envelope } from "../core/mod.ts";
+import { type Envelope, type Ruling, rulingKey } from "../core/mod.ts";
+import { inForce, isKept } from "../core/_rulings.ts";
 
 /** What one PUBLISH carries: the origin node, its sequence on this channel, the envelopes. */
 export interface Payload {
@@ -17,6 +19,22 @@ export interface Payload {
   f?: number;
   /** A session parked on the receiving node was resumed elsewhere. */
   r?: string;
+  /** Moderation rulings, in order (unchecked here: each is checked before it is applied). */
+  u?: unknown[];
+}
+
+/**
+ * What the `rulings` hash gets for `rulings`, in order: each kept one's key
+ * and its JSON, or '' when it lifts (a ban or mute over at `now`, a cleared
+ * topic). Kicks are not kept.
+ */
+export function ruledFields(rulings: readonly Ruling[], now: number): string[] {
+  const fields: string[] = [];
+  for (const ruling of rulings) {
+    if (!isKept(ruling)) continue;
+    fields.push(rulingKey(ruling), inForce(ruling, now) ? JSON.stringify(ruling) : "");
+  }
+  return fields;
 }
 
 /** One envelope as JSON, file bytes in base64. */

@@ -21,10 +21,14 @@ import {
   type Presence,
   type Recorded,
   type RoomPage,
+  type Ruling,
+  rulingKey,
   type StreamName,
   type Unparked,
 } from "../core/mod.ts";
-import { decodeEnvelope } from "./codec.ts";
+import { roomHistorySize } from "../core/memory_history.ts";
+import { isKept, type KeptRuling, readRuling } from "../core/_rulings.ts";
+import { decodeEnvelope, ruledFields } from "./codec.ts";
 import { RedisLink } from "./link.ts";
 import type { ScriptName } from "./scripts.ts";
 import { Traffic } from "./traffic.ts";
@@ -126,6 +130,12 @@ export class RedisEngine implements Engine {
   // Changes to this node's state while it was away; recovery repeats until none came in.
   #changes = 0;
   #recovering: Promise<void> | undefined;
+  // Bans, mutes and topics ruled here while Redis was away, by key: kept there once it is back.
+  #pending = new Map<string, KeptRuling>();
+  // The rulings hash's generation when last read: another one means Redis lost the hash.
+  #generation: string | undefined;
+  // While a catch-up read is on its way: keys another node ruled on meanwhile (newer than it).
+  #touched: Set<string> | undefined;
 
   /** Creates an engine; nothing connects until {@link start}. */
   constructor(options: RedisEngineOptions) {
@@ -133,6 +143,7 @@ export class RedisEngine implements Engine {
       node: this.node,
       prefix: options.prefix ?? "crosswire:",
       history: () => this.#options.history,
+      historySize: (stream) => this.#historySize(stream),
       connection: () => this.#up ? this.#link.cmd : undefined,
       unkept: (envelopes) => {
         for (const envelope of envelopes) this.#deliver(envelope);
@@ -140,6 +151,18 @@ export class RedisEngine implements Engine {
       resumedElsewhere: (session) => this.#resumedElsewhere(session),
       listening: (channel) => this.#channels.has(channel),
       deliver: (envelope) => this.#deliver(envelope),
+      ruled: (ruling) => {
+        if (isKept(ruling)) this.#touched?.add(rulingKey(ruling));
+        this.#ruled(ruling);
+      },
+      unruled: (rulings) => this.#unruled(rulings),
+      published: (seconds) => {
+        try {
+          this.#host?.published?.(seconds);
+        } catch (error) {
+          this.#options.log(`crosswire: failed to count a publish: ${error}`);
+        }
+      },
       missed: (count) =>
         this.#host?.changed(
           this.status(),
@@ -181,6 +204,8 @@ export class RedisEngine implements Engine {
     await this.#beat();
     this.#up = true;
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    // Learns the rulings' generation (and mirrors them), so a later loss of the hash shows.
+    await this.rulings();
   }
 
   /**
@@ -390,6 +415,7 @@ export class RedisEngine implements Engine {
         since?.epoch ?? "",
         limit,
         this.#options.history.ttlMs,
+        this.#historySize(name),
       );
     const subscribed = "room" in stream
       ? this.#subscribing.get(this.#channel(`room:${stream.room}`))
@@ -461,6 +487,34 @@ export class RedisEngine implements Engine {
     });
   }
 
+  /**
+   * Keeps a ban, mute or topic in Redis (a kick is not kept) and sends it to
+   * the other nodes, in one script, batched with the rulings of the same turn.
+   * While Redis is away a kept one waits here and goes once it is back; a kick
+   * cannot reach the other nodes then.
+   */
+  rule(ruling: Ruling): void {
+    this.#local.rule(ruling);
+    if (this.#up) return this.#traffic.rule(this.#channel("all"), ruling);
+    if (isKept(ruling)) this.#pending.set(rulingKey(ruling), ruling);
+    else this.#traffic.lose();
+  }
+
+  /**
+   * The bans and mutes not yet over, and the topics, as Redis keeps them
+   * (those over are removed as they are read); this node's own while degraded.
+   */
+  rulings(): MaybePromise<Ruling[]> {
+    if (!this.#up) return this.#local.rulings();
+    return this.#readRulings().then((rulings) => {
+      for (const ruling of rulings) this.#local.rule(ruling);
+      return rulings;
+    }, (error) => {
+      this.#trouble(error);
+      return this.#local.rulings();
+    });
+  }
+
   /** True when the session was still parked; when another node took it, tidies this mirror. */
   expire(token: string): MaybePromise<boolean> {
     const parked = this.#parked.get(token);
@@ -492,6 +546,99 @@ export class RedisEngine implements Engine {
     this.#local.releaseName(parked.key, parked.session);
     for (const room of parked.rooms) this.#local.leave(room, parked.session);
     this.#changes++;
+  }
+
+  #historySize(stream: string): number {
+    return roomHistorySize(this.#host, stream) ?? this.#options.history.size;
+  }
+
+  async #readRulings(): Promise<KeptRuling[]> {
+    const [generation, ...entries] = await this.#call("cwRulings", Date.now()) as string[];
+    this.#generation = String(generation);
+    const rulings: KeptRuling[] = [];
+    for (const json of entries) {
+      let ruling;
+      try {
+        ruling = readRuling(JSON.parse(json));
+      } catch { /* not a ruling's JSON: skipped */ }
+      if (ruling && isKept(ruling)) rulings.push(ruling);
+    }
+    return rulings;
+  }
+
+  // A ruling from another node (or one read again after an outage): mirrored, then applied here.
+  #ruled(ruling: Ruling): void {
+    this.#local.rule(ruling);
+    try {
+      this.#host?.ruled(ruling);
+    } catch (error) {
+      this.#options.log(`crosswire: failed to apply a ruling from another node: ${error}`);
+    }
+  }
+
+  // Rulings of this node's that Redis may not have kept: kept ones wait for the link to return.
+  #unruled(rulings: Ruling[]): void {
+    for (const ruling of rulings) {
+      if (!isKept(ruling)) continue;
+      const key = rulingKey(ruling);
+      // Unless a newer one for its key waits already.
+      if (!this.#pending.has(key)) this.#pending.set(key, ruling);
+    }
+  }
+
+  // Back from an outage: keeps what was ruled here meanwhile, then reads the
+  // rulings again and applies every one (they are idempotent), so what was
+  // ruled or lifted elsewhere while this node was cut off holds here too. When
+  // Redis lost the hash (it restarted empty), this node's rulings in force are
+  // kept again instead: every node does so, and the cluster has them back.
+  async #catchUp(): Promise<void> {
+    const channel = this.#channel("all");
+    const write = async (rulings: KeptRuling[]) => {
+      if (rulings.length === 0) return;
+      const payload = JSON.stringify({ o: this.node, e: [], u: rulings });
+      await this.#call("cwRule", channel, payload, ...ruledFields(rulings, Date.now()));
+    };
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    const before = new Map<string, string>();
+    for (const ruling of this.#local.rulings()) {
+      if (isKept(ruling)) before.set(rulingKey(ruling), JSON.stringify(ruling));
+    }
+    const known = this.#generation;
+    this.#touched = new Set();
+    try {
+      await write(pending);
+      const read = await this.#readRulings();
+      const touched = this.#touched;
+      const found = new Map(read.map((ruling) => [rulingKey(ruling), ruling]));
+      if (known !== undefined && this.#generation !== known) {
+        // Redis lost the hash: what this node holds (and did not just read) goes back.
+        const held = this.#local.rulings().filter((ruling): ruling is KeptRuling =>
+          isKept(ruling) && !found.has(rulingKey(ruling)) && !touched.has(rulingKey(ruling))
+        );
+        await write(held);
+      } else {
+        // Lifted (or cleared) elsewhere while this node was away: lift it here too.
+        for (const [key, json] of before) {
+          if (found.has(key) || touched.has(key)) continue;
+          const ruling = JSON.parse(json) as KeptRuling;
+          this.#ruled(ruling.kind === "topic" ? { ...ruling, text: "" } : { ...ruling, until: 0 });
+        }
+      }
+      // This node's own rulings it just kept are applied here already.
+      const own = new Set(pending.map((ruling) => JSON.stringify(ruling)));
+      for (const [key, ruling] of found) {
+        if (!touched.has(key) && !own.has(JSON.stringify(ruling))) this.#ruled(ruling);
+      }
+    } catch (error) {
+      for (const ruling of pending) {
+        const key = rulingKey(ruling);
+        if (!this.#pending.has(key)) this.#pending.set(key, ruling);
+      }
+      this.#trouble(error);
+    } finally {
+      this.#touched = undefined;
+    }
   }
 
   #deliver(envelope: Envelope): void {
@@ -577,6 +724,7 @@ export class RedisEngine implements Engine {
     const dropped = this.#traffic.takeDropped();
     this.#up = true;
     this.#detail = undefined;
+    void this.#catchUp();
     this.#options.log(
       `crosswire: cluster link back after ${seconds} s; messages that could not be sent meanwhile: ${dropped}`,
     );

@@ -41,9 +41,10 @@ end
 `;
 
 /**
- * ARGV: prefix, stream, channel, origin node, size, ttl ms, bytes, then for
- * each message: its envelope's JSON and its size. Keeps each (unless size is
- * 0), then publishes them all in one payload: {"o":node,"p":epoch,"f":first
+ * ARGV: prefix, stream, channel, origin node, size (the stream's own: a room's
+ * rules may say), ttl ms, bytes, then for each message: its envelope's JSON and
+ * its size. Keeps each (unless size is 0: then whatever the stream kept goes
+ * too), then publishes them all in one payload: {"o":node,"p":epoch,"f":first
  * offset,"e":[envelopes]}. Returns {epoch, first offset}.
  */
 const APPEND = COMMON + `
@@ -71,6 +72,8 @@ redis.call('PEXPIRE', meta, math.max(ttl, 3600000))
 if size > 0 then
   trim(key, total, bytes, t - ttl, 2 * size + 8)
   redis.call('PEXPIRE', key, ttl)
+else
+  redis.call('DEL', key)
 end
 redis.call('PUBLISH', channel, '{"o":"' .. node .. '","p":"' .. epoch .. '","f":' .. first ..
   ',"e":[' .. table.concat(envelopes, ',') .. ']}')
@@ -78,14 +81,16 @@ return {epoch, first}
 `;
 
 /**
- * ARGV: prefix, stream, since offset (-1: none), since epoch, limit, ttl ms.
- * Returns {epoch, latest offset, recovered 0/1, first offset asked for, then
- * offset and envelope JSON of each message}: the messages after since when all are kept (at most
- * limit), else the latest limit.
+ * ARGV: prefix, stream, since offset (-1: none), since epoch, limit, ttl ms,
+ * size (the stream's; optional). Returns {epoch, latest offset, recovered 0/1,
+ * first offset asked for, then offset and envelope JSON of each message}: the
+ * messages after since when all are kept (at most limit), else the latest
+ * limit. Appends trim to about `size` (MAXLEN ~, which is cheap); a read shows
+ * no more than `size` of the latest, so a stream keeps exactly its size.
  */
 const HISTORY = COMMON + `
 local stream, since, since_epoch = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local limit, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local limit, ttl, size = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local meta, key = P .. 'h:' .. stream, P .. 's:' .. stream
 local t = now()
 local epoch = epoch_of(meta)
@@ -96,6 +101,7 @@ trim(key, total, 1e18, t - ttl, 1000)
 local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)[1]
 local first_kept = latest + 1
 if first then first_kept = tonumber(string.match(first[1], '^(%d+)')) end
+if size then first_kept = math.max(first_kept, latest - size + 1) end
 local recovered = 0
 local from = math.max(latest - limit + 1, first_kept)
 if since >= 0 and since_epoch == epoch and since <= latest and latest - since <= limit

@@ -16,9 +16,11 @@
 //   P roomnodes:ROOM        HASH  node id -> its member count in ROOM
 //   P rooms                 ZSET  room -> members in the cluster (gone at 0)
 //   P roomnames             ZSET  room -> 0, for listing rooms by name
-// Channels: P room:ROOM, P node:ID (private messages), P all (notices).
+// History and parked sessions: history_scripts.ts; moderation rulings: ruling_scripts.ts.
+// Channels: P room:ROOM, P node:ID (private messages), P all (notices, rulings).
 
 import { HISTORY_SCRIPTS } from "./history_scripts.ts";
+import { RULING_SCRIPTS } from "./ruling_scripts.ts";
 
 const COMMON = `
 local P = ARGV[1]
@@ -275,6 +277,7 @@ return {#dead, redis.call('SCARD', P .. 'reaping')}
 /** Every script, by the command name it gets on the client. */
 export const SCRIPTS = {
   ...HISTORY_SCRIPTS,
+  ...RULING_SCRIPTS,
   cwHeartbeat: HEARTBEAT,
   cwCounts: COUNTS,
   cwClaim: CLAIM,

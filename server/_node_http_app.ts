@@ -3,6 +3,7 @@
 // straight to each socket, keepalive, and every socket admitted through the
 // gate when it is accepted. Deno and Node both serve it this way.
 
+import { prometheusExposition } from "./_metrics_prometheus.ts";
 import { createApp } from "./app.ts";
 import { plainAddress, serveHttp } from "./_node_http.ts";
 import { type UpgradeEnv, WebSocketHub } from "./_node_websocket.ts";
@@ -26,6 +27,8 @@ export async function serveNodeHttpApp(context: HttpContext): Promise<Listening>
   const app = createApp(relay, {
     upgradeWebSocket: hub.upgradeWebSocket,
     allowOrigins: options.allowOrigins ?? [],
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    metrics: prometheusExposition,
     allowedHosts: [...(options.allowedHosts ?? []), context.hostname],
     ...(context.tcpPort === undefined ? {} : { tcpPort: context.tcpPort }),
     remoteAddress: (_request, env) => {

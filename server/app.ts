@@ -7,6 +7,9 @@ import type { UpgradeWebSocket } from "hono/ws";
 import { CloseCode, type Relay, type Session, type Ticket } from "../core/mod.ts";
 import { messageBytes, standardBufferedAmount, websocketPort } from "./_ws_port.ts";
 import { hostAllowList, originHosts, shownHost } from "./_hosts.ts";
+import { mountApi } from "./api.ts";
+import { mountMetrics } from "./metrics.ts";
+import type { MakeExposition } from "./metrics_source.ts";
 import { APP_JS, FAVICON_SVG, INDEX_HTML, STYLE_CSS } from "./_web_assets.ts";
 
 /**
@@ -108,6 +111,19 @@ export interface AppOptions {
    * @default the socket's `bufferedAmount`, as on a browser-style WebSocket (Deno, npm `ws`)
    */
   bufferedAmount?: (ws: { readonly raw?: unknown }) => number;
+  /**
+   * The bearer token backends present to the server API (`/api/...`) and to
+   * `/metrics`. Without it the API is off (404) and `/metrics` is open.
+   * @default undefined
+   */
+  apiKey?: string;
+  /**
+   * Writes `GET /metrics` (Prometheus): the servers pass prom-client's
+   * (`server/_metrics_prometheus.ts`), which needs Node's built-in modules;
+   * without it `/metrics` is 404 (Cloudflare Workers), `/api/stats` stays.
+   * @default undefined
+   */
+  metrics?: MakeExposition;
 }
 
 // Cross-site WebSocket hijacking: a page on another site must not use a
@@ -178,6 +194,8 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
       let port: ReturnType<typeof websocketPort> | undefined;
       const remoteAddress = options.remoteAddress?.(c.req.raw, c.env);
       const ticket = options.ticket?.(c.req.raw, c.env);
+      // A browser cannot set headers on a WebSocket: its token comes in the URL, used at login.
+      const token = c.req.query("token");
       const gone = () => {
         port?.dispose();
         session?.disconnect();
@@ -196,6 +214,7 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
           session = relay.connect(port, {
             ...(remoteAddress === undefined ? {} : { remoteAddress }),
             ...(ticket === undefined ? {} : { ticket }),
+            ...(token === undefined || token === "" ? {} : { token }),
           });
         },
         onMessage(event) {
@@ -219,6 +238,9 @@ export function createApp(relay: Relay, options: AppOptions): RelayApp {
         },
       }, 426),
   );
+
+  mountApi(app, relay, options.apiKey);
+  mountMetrics(app, relay, options.apiKey, options.metrics);
 
   // 503 while degraded (the backplane is away), so a load balancer looks elsewhere.
   app.get("/healthz", async (c) => {

@@ -45,6 +45,11 @@ export interface ServerOptions {
   /** Browser origins allowed besides the server's own (`"*"` for any). @default [] */
   allowOrigins?: readonly string[];
   /**
+   * The bearer token for the server API (`/api/...`) and `/metrics`; without
+   * it the API is off and `/metrics` is open. @default undefined
+   */
+  apiKey?: string;
+  /**
    * WebSocket ping interval in seconds; a peer that misses a pong is closed.
    * 0 turns it off.
    * @default 30

@@ -243,6 +243,8 @@ export function slowEngine(): SlowEngine {
     park: (token, parked, ms) => memory.park(token, parked, ms),
     unpark: (token) => later(memory.unpark(token)),
     expire: (token) => later(memory.expire(token)),
+    rule: (ruling) => memory.rule(ruling),
+    rulings: () => later(memory.rulings()),
     settled: async () => {
       while (pending > 0) await new Promise<void>((resolve) => idle.push(resolve));
     },

@@ -178,3 +178,67 @@ Deno.test("renderClientEvent() says what the client does about its connection, i
     "-- some private messages could not be recovered --",
   );
 });
+
+Deno.test("renderEvent() tells what a moderator did and a room's topic in the server's voice", () => {
+  const until = Date.UTC(2026, 10, 22, 14, 30);
+  const cases: [ServerEvent, string][] = [
+    [
+      {
+        type: "moderated",
+        ts,
+        action: "kick",
+        name: "bob",
+        by: "ann",
+        reason: "spam",
+        room: "lobby",
+      },
+      "-!- [lobby] bob was kicked by ann (spam)",
+    ],
+    [
+      { type: "moderated", ts, action: "kick", name: "bob", by: "ann" },
+      "-!- bob was kicked by ann",
+    ],
+    [
+      { type: "moderated", ts, action: "ban", name: "10.0.0.7", by: "server", until, room: "a" },
+      "-!- [a] 10.0.0.7 was banned by server until 2026-11-22 14:30 UTC",
+    ],
+    [
+      { type: "moderated", ts, action: "mute", name: "bob", by: "ann", until, reason: "loud" },
+      "-!- bob was muted by ann until 2026-11-22 14:30 UTC (loud)",
+    ],
+    [
+      { type: "moderated", ts, action: "unmute", name: "bob", by: "ann" },
+      "-!- bob may speak again by ann",
+    ],
+    [
+      { type: "moderated", ts, action: "unban", name: "bob", by: "ann" },
+      "-!- bob is no longer banned by ann",
+    ],
+    [
+      { type: "topic", ts, room: "lobby", text: "be kind", by: "ann" },
+      "-!- [lobby] topic: be kind (set by ann)",
+    ],
+    [
+      { type: "topic", ts, room: "lobby", text: "", by: "ann" },
+      "-!- [lobby] ann cleared the topic",
+    ],
+  ];
+  for (const [event, line] of cases) assert.deepEqual(renderEvent(event), [line]);
+  // What users chose is cleaned: no escape reaches the terminal, no line break forges a line.
+  const forged: ServerEvent = {
+    type: "topic",
+    ts,
+    room: "lobby",
+    text: "hi\x1b[2J\n-!- you are an operator",
+    by: "ann",
+  };
+  const [shown, ...more] = renderEvent(forged);
+  assert.deepEqual(more, []);
+  assert.ok(!shown!.includes("\x1b") && !shown!.includes("\n"), shown);
+  // A look-alike moderator is marked; a bad `until` from a newer server is left out.
+  assert.deepEqual(
+    renderEvent({ type: "moderated", ts, action: "kick", name: "bob", by: "аnn", until: 1e20 }),
+    ["-!- bob was kicked by аnn(?)"],
+  );
+  assert.equal(styleFor(cases[0]![0], colorsFor(true))("x"), "\x1b[31mx\x1b[0m");
+});

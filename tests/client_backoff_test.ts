@@ -57,3 +57,20 @@ Deno.test("shouldReconnect() comes back after drops and passing closes, not afte
   assert.equal(shouldReconnect(1005, "line_too_long"), false);
   assert.equal(shouldReconnect(1005, "name_taken"), false);
 });
+
+Deno.test("shouldReconnect() stays away after a kick, a ban or a refused token; an expired one only when renewable", () => {
+  for (const code of [4010, 4011]) {
+    assert.equal(shouldReconnect(code, undefined), false, `code ${code}`);
+    assert.equal(shouldReconnect(code, undefined, true), false, `code ${code}, renewable`);
+  }
+  for (const error of ["kicked", "banned", "auth_failed", "auth_required"]) {
+    assert.equal(shouldReconnect(1005, error), false, error);
+    assert.equal(shouldReconnect(1005, error, true), false, `${error}, renewable`);
+  }
+  // An expired token: a new login needs a new token, which only the app's function gives.
+  assert.equal(shouldReconnect(4003, undefined), false);
+  assert.equal(shouldReconnect(4003, "token_expired"), false);
+  assert.equal(shouldReconnect(1005, "token_expired"), false);
+  assert.equal(shouldReconnect(4003, "token_expired", true), true);
+  assert.equal(shouldReconnect(1005, "token_expired", true), true);
+});

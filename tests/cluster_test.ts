@@ -42,7 +42,11 @@ Deno.test({
   await tess.expect("-!- [lobby] carl joined");
   await wes.expect((e) => e.type === "joined" && e.name === "carl");
 
+  // One after the other: a node hears a room's events once its subscription to the room is
+  // in place, which takes a round trip after its first member joins (two first joins at
+  // once on two nodes may miss each other's join event; presence is exact either way).
   await tess.send("/join games");
+  await tess.expect("-!- [games] 1 here: tess");
   wes.send({ type: "join", room: "games" });
   await tess.expect("-!- [games] wes joined");
   await tess.send("hello from telnet");

@@ -104,7 +104,7 @@ Deno.test("IRC: a scripted session over a real socket answers every command", as
     ]],
     ["WHOIS nobody", [":crosswire 401 ian nobody :No such nick/channel"]],
     ["TOPIC #games", [":crosswire 331 ian #games :No topic is set"]],
-    ["TOPIC #games :hi", [":crosswire 482 ian #games :Topics cannot be set here"]],
+    ["TOPIC #games :hi", [":crosswire 482 ian #games :only admins may set a topic"]],
     ["MODE #games", [":crosswire 324 ian #games +nt"]],
     ["MODE #games b", [":crosswire 368 ian #games :End of channel ban list"]],
     ["MODE ian", [":crosswire 221 ian +i"]],

@@ -11,6 +11,7 @@ export type Command =
   | { kind: "nick"; name: string }
   | { kind: "who"; room: string | undefined }
   | { kind: "rooms" }
+  | { kind: "topic"; text: string | undefined }
   | { kind: "clear" }
   | { kind: "help" }
   | { kind: "quit" }
@@ -26,9 +27,13 @@ export const HELP: readonly string[] = [
   "/nick NAME: change your name",
   "/who [ROOM]: who is here",
   "/rooms: every room and its member count",
+  "/topic [TEXT]: this room's topic (admins: set it)",
   "/clear: clear this conversation on your screen",
   "/quit: disconnect",
   "//text: say something that starts with a slash",
+  "Admins: /kick NAME [REASON], /ban NAME|ADDRESS [MINUTES] [REASON], /unban NAME|ADDRESS,",
+  "  /mute NAME [MINUTES] [REASON], /unmute NAME; /oper PASSWORD makes you one",
+  "/auth TOKEN: replace your sign-in token before it runs out",
 ];
 
 /**
@@ -64,6 +69,8 @@ export function parseLine(line: string): Command {
       return { kind: "who", room: first || undefined };
     case "rooms":
       return { kind: "rooms" };
+    case "topic":
+      return { kind: "topic", text: rest || undefined };
     case "clear":
       return { kind: "clear" };
     case "help":

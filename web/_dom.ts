@@ -147,3 +147,12 @@ export interface Doc {
 
 /** The page's document. */
 export const document: Doc = (globalThis as unknown as { document: Doc }).document;
+
+/** The tab's history, as much of it as the page uses: changing the address without a reload. */
+export interface PageHistory {
+  readonly state: unknown;
+  replaceState(state: unknown, unused: string, url: string): void;
+}
+
+/** The tab's history. */
+export const history: PageHistory = (globalThis as unknown as { history: PageHistory }).history;

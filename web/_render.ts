@@ -37,9 +37,11 @@ export function findUi() {
     loginError: $("login-error"),
     loginButton: $<ButtonElem>("login-button"),
     loginStatus: $("login-status"),
+    nameFields: $("name-fields"),
     chat: $("chat"),
     channelTitle: $("channel-title"),
     channelMeta: $("channel-meta"),
+    channelTopic: $("channel-topic"),
     status: $("status"),
     statusText: $("status-text"),
     toggleRooms: $("toggle-rooms"),
@@ -136,8 +138,9 @@ export class Renderer {
     ui.banner.hidden = banner === undefined;
     ui.banner.dataset.state = phase;
     if (banner !== undefined) ui.bannerText.textContent = banner;
-    // The library retries by itself; the button only starts again once it gave up.
-    ui.retry.hidden = phase !== "offline";
+    // The library retries by itself; the button only starts again once it gave up,
+    // and never after the relay ended the session for good (a kick, a ban).
+    ui.retry.hidden = phase !== "offline" || state.ended !== undefined;
     ui.retry.textContent = "Reconnect";
   }
 
@@ -229,10 +232,15 @@ export class Renderer {
     const ui = this.#ui;
     const channel = activeChannel(state);
     const signature = JSON.stringify(
-      channel ? [channel.key, channel.name, channel.joined, channel.count] : [],
+      channel ? [channel.key, channel.name, channel.joined, channel.count, channel.topic] : [],
     );
     if (signature === this.#drawn.header) return;
     this.#drawn.header = signature;
+    const topic = channel?.kind === "room" ? channel.topic : undefined;
+    ui.channelTopic.hidden = topic === undefined;
+    ui.channelTopic.textContent = topic?.text ?? "";
+    if (topic) ui.channelTopic.title = `Topic, set by ${topic.by}: ${topic.text}`;
+    else ui.channelTopic.removeAttribute("title");
     if (!channel) {
       ui.channelTitle.textContent = "crosswire";
       ui.channelMeta.textContent = "";

@@ -71,7 +71,7 @@ function membersSection(view: Extract<EmptyView, { kind: "room" }>, colors: Colo
   if (more > 0) list.append(el("li", "more", `and ${more} more`));
   section.append(heading, list);
   if (view.stale) {
-    section.append(el("p", "stale-note", "Reconnecting: this list may be out of date."));
+    section.append(el("p", "stale-note", "Not connected: this list may be out of date."));
   }
   return section;
 }

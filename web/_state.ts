@@ -13,8 +13,10 @@ import type {
 } from "../client/events.ts";
 import type {
   DirectEvent,
+  ErrorEvent,
   FileInfo,
   MessageEvent,
+  ModeratedEvent,
   Position,
   ServerEvent,
 } from "../core/protocol.ts";
@@ -29,8 +31,8 @@ export const GROUP_WINDOW_MS = 5 * 60_000;
 
 // ------------------------------------------------------------------ events
 
-/** Kinds of line the page writes in its own voice (or the server's). */
-export type NoteStyle = "notice" | "error" | "event";
+/** Kinds of line the page writes in its own voice (or the server's); `moderation`: what a moderator did. */
+export type NoteStyle = "notice" | "error" | "event" | "moderation";
 
 /** What the user did, or what the page itself knows. */
 export type PageAction =
@@ -137,6 +139,8 @@ export interface Channel {
   stale: boolean;
   /** Rooms only: each member's colour, kept apart while colours are free (web/_colors.ts). */
   colors: Colors;
+  /** Rooms only: the topic, once the relay told it (never empty). */
+  topic: { text: string; by: string } | undefined;
 }
 
 /** Where the connection is. */
@@ -168,6 +172,11 @@ export interface PageState {
   seq: number;
   /** Where others can join from, once known. */
   addresses: Addresses | undefined;
+  /**
+   * Why the relay ended the session for good (a kick, a ban, an expired
+   * token): the page says so and does not reconnect.
+   */
+  ended: string | undefined;
 }
 
 /**
@@ -187,6 +196,7 @@ export function initialState(visible = true): PageState {
     visible,
     seq: 1,
     addresses: undefined,
+    ended: undefined,
   };
 }
 
@@ -250,6 +260,7 @@ export function statusText(state: PageState, now: number): string {
   const connection = state.connection;
   switch (connection.phase) {
     case "offline":
+      if (state.ended !== undefined) return "Disconnected";
       return state.everConnected ? "Offline" : "Not connected";
     case "connecting":
       return state.everConnected ? "Reconnecting…" : "Connecting…";
@@ -273,7 +284,7 @@ export function bannerText(state: PageState, now: number): string | undefined {
     case "online":
       return undefined;
     case "offline":
-      return "You are disconnected.";
+      return state.ended ?? "You are disconnected.";
     case "connecting":
       return "Connection lost. Reconnecting…";
     case "reconnecting":
@@ -316,6 +327,10 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
         return next;
       }
       if (state.everConnected) return next; // a new session after a drop: the library rejoins
+      // The greeting goes to the first room the user lands in: a token may grant
+      // other rooms than the lobby, or none (then there is nowhere to greet).
+      const first = event.rooms[0];
+      if (first === undefined) return next;
       const others = event.others;
       next = note(
         next,
@@ -326,9 +341,9 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
         } online. Type /help for commands.`,
         "notice",
         now,
-        roomKey("lobby"),
+        roomKey(first),
       );
-      if (event.motd) next = note(next, event.motd, "notice", now, roomKey("lobby"));
+      if (event.motd) next = note(next, event.motd, "notice", now, roomKey(first));
       return next;
     }
     case "message":
@@ -451,8 +466,31 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
       };
     case "notice":
       return note(state, event.text, "notice", event.ts);
+    case "moderated":
+      return note(
+        state,
+        moderatedText(event, state.me),
+        sameName(event.name, state.me) ? "error" : "moderation",
+        event.ts,
+        event.room === undefined ? undefined : roomKey(event.room),
+      );
+    case "topic": {
+      const key = roomKey(event.room);
+      const channel = state.channels.get(key);
+      if (!channel) return state;
+      const topic = event.text === "" ? undefined : { text: event.text, by: event.by };
+      // Told again on every join: a line only when it is news.
+      if (topic?.text === channel.topic?.text && topic?.by === channel.topic?.by) return state;
+      const next = putChannel(state, { ...channel, topic });
+      const text = topic === undefined
+        ? `${markedName(event.by)} cleared the topic`
+        : `Topic: ${topic.text} (set by ${markedName(event.by)})`;
+      return note(next, text, "notice", event.ts, key);
+    }
     case "error":
-      return note(state, event.message, "error", now);
+      // A kick or a ban closes the connection next: the close says it (and why) once.
+      if (event.code === "kicked" || event.code === "banned") return state;
+      return note(state, errorText(event), "error", now);
     case "reconnecting": {
       let next = state;
       if (state.connection.phase === "online") {
@@ -485,7 +523,13 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
     case "gap":
       return addGap(state, event, now);
     case "close": {
-      const next: PageState = { ...staleMembers(state), connection: { phase: "offline" } };
+      const ended = endedText(event);
+      const next: PageState = {
+        ...staleMembers(state),
+        connection: { phase: "offline" },
+        ...(ended === undefined ? {} : { ended }),
+      };
+      if (ended !== undefined) return note(next, ended, "error", now);
       if (!state.everConnected) return next;
       if (state.quitting) return note(next, "You are disconnected.", "notice", now);
       return note(
@@ -541,6 +585,62 @@ export function reduce(state: PageState, event: PageEvent, now: number): PageSta
 
 // ---------------------------------------------------------------- helpers
 
+const MODERATED: Record<ModeratedEvent["action"], [others: string, you: string]> = {
+  kick: ["was kicked", "You were kicked"],
+  ban: ["was banned", "You were banned"],
+  unban: ["is no longer banned", "You are no longer banned"],
+  mute: ["was muted", "You were muted"],
+  unmute: ["may speak again", "You may speak again"],
+};
+
+/** What a moderator did, in words: `bob was kicked by ann (spam)`; `You were …` for `me`. */
+export function moderatedText(event: ModeratedEvent, me: string): string {
+  const [others, you] = MODERATED[event.action] ?? [`: ${event.action}`, `You: ${event.action}`];
+  const who = sameName(event.name, me) ? you : `${markedName(event.name)} ${others}`;
+  const end = new Date(typeof event.until === "number" ? event.until : NaN);
+  const until = Number.isNaN(end.getTime())
+    ? ""
+    : ` until ${end.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`;
+  const why = event.reason ? ` (${event.reason})` : "";
+  return `${who} by ${markedName(event.by)}${until}${why}`;
+}
+
+// Errors about what a user may do read as what they are, not as failures.
+const ERROR_LABELS: Partial<Record<ErrorEvent["code"], string>> = {
+  forbidden: "Not allowed",
+  muted: "Muted",
+  room_full: "Room full",
+  kicked: "Kicked",
+  banned: "Banned",
+  token_expired: "Sign-in expired",
+  auth_failed: "Sign-in refused",
+  auth_required: "Sign-in needed",
+};
+
+/** An error as the page shows it: `Not allowed: you may not post in news: …`. */
+export function errorText(event: ErrorEvent): string {
+  const label = ERROR_LABELS[event.code];
+  return label === undefined ? event.message : `${label}: ${event.message}`;
+}
+
+/**
+ * Why the relay closed the connection for good, for closes after which the
+ * page does not reconnect (kicked 4010, banned 4011, token expired 4003).
+ */
+export function endedText(event: ConnectionCloseEvent): string | undefined {
+  const reason = event.reason ? ` (${event.reason})` : "";
+  switch (event.code) {
+    case 4010:
+      return `A moderator disconnected you${reason}. Reload the page to come back.`;
+    case 4011:
+      return `You are banned${reason}.`;
+    case 4003:
+      return `Your sign-in expired${reason}. Open the chat again from your app to continue.`;
+    default:
+      return undefined;
+  }
+}
+
 function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
@@ -557,6 +657,7 @@ function newChannel(kind: "room" | "dm", name: string): Channel {
     count: 0,
     stale: false,
     colors: new Map(),
+    topic: undefined,
   };
 }
 
@@ -617,7 +718,8 @@ function note(
   const channel = (key === undefined ? undefined : state.channels.get(key)) ??
     (key?.startsWith("@") ? newChannel("dm", key.slice(1)) : undefined) ??
     (key?.startsWith("#") ? newChannel("room", key.slice(1)) : undefined) ??
-    state.channels.get(roomKey("lobby")) ?? newChannel("room", "lobby");
+    joinedRooms(state)[0] ?? state.channels.get(roomKey("lobby")) ??
+    newChannel("room", "lobby");
   const item: LineItem = { kind: "line", seq: state.seq, style, text, ts };
   return putChannel(
     { ...state, seq: state.seq + 1 },

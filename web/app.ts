@@ -10,7 +10,7 @@ import type { SavedSession } from "../client/options.ts";
 import { CrosswireClientError } from "../client/errors.ts";
 import { pageAddresses, withServerAddresses } from "./_addresses.ts";
 import { HELP, parseLine } from "./_commands.ts";
-import { document, type DragEventLike, type KeyEvent, type PasteEvent } from "./_dom.ts";
+import { document, type DragEventLike, history, type KeyEvent, type PasteEvent } from "./_dom.ts";
 import { formatBytes, markedName } from "./_format.ts";
 import { InputHistory } from "./_input_history.ts";
 import { findUi, Renderer, type Ui } from "./_render.ts";
@@ -24,6 +24,7 @@ import {
   reduce,
   roomKey,
 } from "./_state.ts";
+import { takeToken } from "./_token.ts";
 
 /** Where the page keeps what survives a reload of the tab. */
 const STORE = {
@@ -33,7 +34,11 @@ const STORE = {
   active: "crosswire.active",
   /** The last name used (in localStorage: it outlives the tab). */
   name: "crosswire.name",
+  /** The sign-in token the tab was opened with, for a reload (gone with the tab). */
+  token: "crosswire.token",
 };
+/** Composer lines with a secret: sent, but not kept for the up arrow. */
+const SECRET_LINE = /^\/(?:auth|oper)\s/i;
 /** Messages per room fetched after a reload, so the log shows what came before. */
 const BACKFILL = 100;
 
@@ -72,6 +77,12 @@ function wsUrl(): string {
 function loginErrorText(error: unknown): string {
   if (error instanceof CrosswireClientError) {
     switch (error.code) {
+      case "auth_failed":
+        return `The sign-in link was refused: ${error.message}.`;
+      case "auth_required":
+        return "This chat needs you to sign in: open it from the app that links to it.";
+      case "banned":
+        return `You are banned: ${error.message}.`;
       case "name_taken":
         return "Someone online already has that name. Try another.";
       case "name_invalid":
@@ -95,6 +106,8 @@ class ChatPage {
   #state: PageState = initialState(!document.hidden);
   #client: CrosswireClient | undefined;
   #input = new InputHistory();
+  /** The sign-in token this tab was opened with; the relay names the user after it. */
+  #token: string | undefined;
   /** After a reload: fetch what came before the replay once the session is back. */
   #backfillPending = false;
   #countdown: ReturnType<typeof setInterval> | undefined;
@@ -117,14 +130,46 @@ class ChatPage {
     });
   }
 
-  /** Wires the inputs, draws the first state, and resumes the tab's session if it had one. */
+  /**
+   * Wires the inputs, draws the first state, and signs in with the token the
+   * page was opened with, or resumes the tab's session if it had one.
+   */
   start(): void {
     this.#wire();
     this.#renderer.render(this.#state, Date.now());
-    const saved = loadSession();
-    this.#ui.name.value = saved?.name ?? storage.get("local", STORE.name) ?? "";
-    if (saved) void this.#login(saved.name);
+    this.#token = this.#signInToken();
+    if (this.#token !== undefined) {
+      // The app that linked here says who the user is: no name to pick.
+      this.#showNameFields(false);
+      void this.#login("");
+    } else {
+      const saved = loadSession();
+      this.#ui.name.value = saved?.name ?? storage.get("local", STORE.name) ?? "";
+      if (saved) void this.#login(saved.name);
+    }
     void this.#learnAddresses();
+  }
+
+  /**
+   * The token in the page's address (taken out of the address bar), else the
+   * one this tab kept from it for a reload.
+   */
+  #signInToken(): string | undefined {
+    const { token, address } = takeToken(location.href);
+    if (address !== undefined) history.replaceState(history.state, "", address);
+    if (token === undefined) return storage.get("session", STORE.token);
+    // Another token may be someone else's: the tab's saved session is not theirs.
+    if (token !== storage.get("session", STORE.token)) {
+      storage.set("session", STORE.session, undefined);
+    }
+    storage.set("session", STORE.token, token);
+    return token;
+  }
+
+  /** The name field and its button: hidden while a token signs the user in. */
+  #showNameFields(shown: boolean): void {
+    this.#ui.nameFields.hidden = !shown;
+    this.#ui.loginButton.hidden = !shown;
   }
 
   /** Where others can join from, for the empty room: the page's own, and the server's TCP port. */
@@ -169,24 +214,31 @@ class ChatPage {
 
   // ----------------------------------------------------------- connection
 
-  /** Logs in as `name`, resuming this tab's saved session when it is that name's. */
+  /**
+   * Logs in as `name` (with a token: as the token says), resuming this tab's
+   * saved session when it is that name's (or, with a token, the tab's).
+   */
   async #login(name: string): Promise<void> {
     const ui = this.#ui;
     ui.loginError.hidden = true;
     ui.loginButton.disabled = true;
     this.#dispatch({ type: "connecting" });
     const saved = loadSession();
-    const resume = saved && saved.name.toLowerCase() === name.toLowerCase() ? saved : undefined;
+    const token = this.#token;
+    const resume = saved && (token !== undefined || saved.name.toLowerCase() === name.toLowerCase())
+      ? saved
+      : undefined;
     let client: CrosswireClient;
     try {
       client = await connect(wsUrl(), {
-        name,
+        ...(token === undefined ? { name } : { token }),
         echo: true,
         ...(resume === undefined ? {} : { resume }),
       });
     } catch (error) {
       this.#dispatch({ type: "connect_failed" });
       this.#backfillPending = false;
+      if (token !== undefined) this.#tokenFailed(error);
       // A session the relay no longer has (or a name someone else took) is not coming back.
       if (
         !(error instanceof CrosswireClientError) || !/^(connect_failed|timeout)$/.test(error.code)
@@ -198,9 +250,11 @@ class ChatPage {
       } else {
         ui.loginError.textContent = loginErrorText(error);
         ui.loginError.hidden = false;
-        ui.name.setAttribute("aria-invalid", "true");
-        ui.name.focus();
-        ui.name.select();
+        if (this.#token === undefined) {
+          ui.name.setAttribute("aria-invalid", "true");
+          ui.name.focus();
+          ui.name.select();
+        }
       }
       return;
     } finally {
@@ -210,9 +264,28 @@ class ChatPage {
     this.#attach(client);
   }
 
+  /**
+   * Signing in with the token failed: a refused token is dropped (the name
+   * field comes back, for a server that lets anyone in); otherwise the
+   * button tries the same token again.
+   */
+  #tokenFailed(error: unknown): void {
+    const refused = error instanceof CrosswireClientError &&
+      /^(auth_failed|auth_required|banned)$/.test(error.code);
+    if (refused) {
+      this.#token = undefined;
+      storage.set("session", STORE.token, undefined);
+      this.#showNameFields(true);
+      return;
+    }
+    this.#ui.loginButton.hidden = false;
+    this.#ui.loginButton.textContent = "Try again";
+  }
+
   #attach(client: CrosswireClient): void {
     this.#client = client;
-    storage.set("local", STORE.name, client.name);
+    // A token's name is the token's, not one to suggest next time.
+    if (this.#token === undefined) storage.set("local", STORE.name, client.name);
     client.on("*", (event) => {
       if (this.#client !== client) return;
       this.#dispatch(event);
@@ -223,12 +296,17 @@ class ChatPage {
           void this.#refreshDirectory();
           break;
         case "renamed":
-          if (event.to === client.name) storage.set("local", STORE.name, client.name);
+          if (event.to === client.name && this.#token === undefined) {
+            storage.set("local", STORE.name, client.name);
+          }
           break;
         case "close":
           this.#client = undefined;
           clearInterval(this.#directoryTimer);
-          if (this.#state.quitting) storage.set("session", STORE.session, undefined);
+          // After /quit, a kick or a ban the relay keeps nothing to resume.
+          if (this.#state.quitting || this.#state.ended !== undefined) {
+            storage.set("session", STORE.session, undefined);
+          }
           break;
       }
       this.#queueSave();
@@ -293,9 +371,13 @@ class ChatPage {
     } catch { /* not logged in (yet) */ }
   }
 
-  /** The Reconnect button: once the library gave up (or after /quit), start over. */
+  /**
+   * The Reconnect button: once the library gave up (or after /quit), start
+   * over; never after the relay ended the session for good (a kick, a ban).
+   */
   #reconnect(): void {
     if (this.#client || this.#state.connection.phase !== "offline") return;
+    if (this.#state.ended !== undefined) return;
     void this.#login(this.#state.me || this.#ui.name.value.trim());
   }
 
@@ -407,6 +489,27 @@ class ChatPage {
               : `Rooms: ${reply.rooms.map((r) => `#${r.name} (${r.members})`).join(", ")}`,
           ), () => {});
         return true;
+      case "topic": {
+        if (!room) return this.#refuse("Open a room first: a topic belongs to a room.");
+        const client = this.#online();
+        if (!client) return false;
+        const known = channel?.topic;
+        const text = command.text;
+        client.moderate({ type: "topic", room, ...(text === undefined ? {} : { text }) }).then(
+          (answer) => {
+            // Asked for a topic already on screen: say it again (a new one shows by itself).
+            if (answer.type === "topic" && answer.text === (known?.text ?? "")) {
+              this.#note(
+                answer.text === ""
+                  ? `#${room} has no topic.`
+                  : `Topic of #${room}: ${answer.text} (set by ${markedName(answer.by)})`,
+              );
+            }
+          },
+          () => {}, // shown by the error event
+        );
+        return true;
+      }
       case "clear":
         if (channel) this.#dispatch({ type: "clear", key: channel.key });
         return true;
@@ -420,8 +523,20 @@ class ChatPage {
         return true;
       case "raw": {
         const client = this.#online();
-        client?.input(command.line);
-        return client !== undefined;
+        if (!client) return false;
+        const auth = /^\/auth\s+(\S+)\s*$/i.exec(command.line);
+        if (auth) {
+          // A new token, once accepted, is the one a reload signs in with.
+          const token = auth[1]!;
+          client.refresh(token).then(() => {
+            if (this.#token === undefined) return;
+            this.#token = token;
+            storage.set("session", STORE.token, token);
+          }, () => {}); // shown by the error event
+          return true;
+        }
+        client.input(command.line);
+        return true;
       }
       case "usage":
         return this.#refuse(command.message);
@@ -480,6 +595,7 @@ class ChatPage {
     const ui = this.#ui;
     ui.loginForm.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (this.#token !== undefined) return void this.#login("");
       const name = ui.name.value.trim();
       if (!name) {
         ui.loginError.textContent = "Type a name first.";
@@ -498,7 +614,7 @@ class ChatPage {
       const line = ui.input.value.replace(/\s+$/, "");
       if (!line.trim()) return;
       if (!this.#submit(line)) return;
-      this.#input.push(line);
+      if (!SECRET_LINE.test(line)) this.#input.push(line);
       ui.input.value = "";
       this.#autosize();
     });

@@ -6,6 +6,7 @@
 // Bun.serve shows no socket before its request, so the relay admits each
 // WebSocket session itself rather than the gate each socket.
 
+import { prometheusExposition } from "../../server/_metrics_prometheus.ts";
 import { createBunWebSocket } from "hono/bun";
 import { createApp } from "../../server/app.ts";
 import { asListenError } from "../../server/_listen_error.ts";
@@ -38,6 +39,8 @@ export function serveBunHttp(context: HttpContext): Promise<Listening> {
     upgradeWebSocket,
     bufferedAmount: bunBufferedAmount,
     allowOrigins: options.allowOrigins ?? [],
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    metrics: prometheusExposition,
     allowedHosts: [...(options.allowedHosts ?? []), context.hostname],
     ...(context.tcpPort === undefined ? {} : { tcpPort: context.tcpPort }),
     remoteAddress: (request, env) =>

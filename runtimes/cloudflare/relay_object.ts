@@ -15,6 +15,7 @@ import {
 } from "../../core/mod.ts";
 import { createApp, type RelayApp, type UpgradeWebSocketFn } from "../../server/app.ts";
 import { messageBytes } from "../../server/_ws_port.ts";
+import { type AccessEnv, accessFromEnv } from "./_access.ts";
 import { type SocketPort, socketPort } from "./_socket_port.ts";
 import {
   autoResponse,
@@ -55,8 +56,9 @@ interface Life {
 }
 
 /**
- * The relay as a Durable Object. The Worker sends `/ws` and `/healthz` here;
- * every other path is answered by the Worker itself.
+ * The relay as a Durable Object. The Worker sends `/ws`, `/healthz`,
+ * `/metrics` and `/api/...` here; every other path is answered by the Worker
+ * itself.
  */
 export class CrosswireRelay {
   #ctx: DurableObjectState;
@@ -67,11 +69,13 @@ export class CrosswireRelay {
   #sweptAt = 0;
   #life: Life;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env & AccessEnv) {
     this.#ctx = ctx;
     const motd = env.CROSSWIRE_MOTD;
+    const access = accessFromEnv(env);
     this.#relay = new Relay({
       ...(motd ? { motd } : {}),
+      ...access.relay,
       // A timer to cut idle peers would keep the object awake, and idle peers
       // cost nothing here: the runtime tells it when a connection ends.
       idleTimeoutMs: 0,
@@ -84,6 +88,7 @@ export class CrosswireRelay {
       upgradeWebSocket: this.#upgrader(),
       allowOrigins: listVar(env.CROSSWIRE_ALLOW_ORIGINS),
       allowedHosts: listVar(env.CROSSWIRE_ALLOWED_HOSTS),
+      ...(access.apiKey === undefined ? {} : { apiKey: access.apiKey }),
     });
     let restored = 0;
     for (const ws of ctx.getWebSockets()) {
@@ -93,7 +98,7 @@ export class CrosswireRelay {
     this.#tick();
   }
 
-  /** HTTP: `/ws` upgrades, `/healthz` reports; the same Hono app as every runtime's. */
+  /** HTTP: `/ws` upgrades, `/healthz` reports, the API; the same Hono app as every runtime's. */
   async fetch(request: Request): Promise<Response> {
     const response = await this.#app.fetch(request);
     this.#tick();

@@ -19,7 +19,9 @@ Usage: deno task start:cloudflare [flags]
   --allow-origin ORIGIN          let pages from ORIGIN open WebSockets (repeatable)
   --tcp-port PORT, --no-tcp      accepted for compatibility; Workers have no TCP listener
 
-Environment: CROSSWIRE_WRANGLER is the wrangler command (default: wrangler on PATH).`;
+Environment: CROSSWIRE_WRANGLER is the wrangler command (default: wrangler on PATH);
+CROSSWIRE_JWT_SECRET, CROSSWIRE_REQUIRE_AUTH, CROSSWIRE_ADMIN_PASSWORD and CROSSWIRE_API_KEY
+are passed to the Worker (tokens, /oper, the server API).`;
 
 /** How long wrangler may take to build the Worker and start workerd. */
 const READY_TIMEOUT_MS = 60_000;
@@ -72,6 +74,13 @@ const vars = [
   ...(flags.motd === undefined ? [] : ["CROSSWIRE_MOTD:" + flags.motd]),
   "CROSSWIRE_ALLOWED_HOSTS:" + [...(flags["allowed-host"] ?? []), host].join(","),
   ...(flags["allow-origin"] ? ["CROSSWIRE_ALLOW_ORIGINS:" + flags["allow-origin"].join(",")] : []),
+  // Tokens, operators and the server API, from this environment as the Worker reads them.
+  ...[
+    "CROSSWIRE_JWT_SECRET",
+    "CROSSWIRE_REQUIRE_AUTH",
+    "CROSSWIRE_ADMIN_PASSWORD",
+    "CROSSWIRE_API_KEY",
+  ].flatMap((name) => Deno.env.get(name) ? [`${name}:${Deno.env.get(name)}`] : []),
 ];
 const wrangler = Deno.env.get("CROSSWIRE_WRANGLER") ?? "wrangler";
 let child: Deno.ChildProcess;

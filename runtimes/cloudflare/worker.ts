@@ -1,7 +1,10 @@
 /**
  * crosswire on Cloudflare Workers: the Worker serves the page and hands
- * `/ws` and `/healthz` to the one Durable Object that runs the relay
- * ({@link CrosswireRelay}). There is no TCP listener on Workers.
+ * `/ws`, `/healthz`, `/metrics` and the server API (`/api/...`) to the one
+ * Durable Object that runs the relay ({@link CrosswireRelay}). There is no
+ * TCP listener on Workers. Tokens, the admin password and the API key come
+ * from the variables CROSSWIRE_JWT_SECRET, CROSSWIRE_REQUIRE_AUTH,
+ * CROSSWIRE_ADMIN_PASSWORD and CROSSWIRE_API_KEY (`wrangler secret put`).
  *
  * @module
  */
@@ -18,8 +21,11 @@ export { CrosswireRelay } from "./relay_object.ts";
  */
 const RELAY_NAME = "relay";
 
+/** What the relay answers: everything else is the page and its files. */
+const RELAY_PATHS = new Set(["/ws", "/healthz", "/metrics", "/api"]);
+
 // The page and its files come from the same Hono app as on every runtime.
-// Its relay only satisfies createApp: `/ws` and `/healthz` never reach it.
+// Its relay only satisfies createApp: what the relay answers never reaches it.
 let pages: RelayApp | undefined;
 function pagesApp(env: Env): RelayApp {
   return pages ??= createApp(new Relay(), {
@@ -32,7 +38,7 @@ function pagesApp(env: Env): RelayApp {
 export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (path === "/ws" || path === "/healthz") {
+    if (RELAY_PATHS.has(path) || path.startsWith("/api/")) {
       return env.RELAY.get(env.RELAY.idFromName(RELAY_NAME)).fetch(request);
     }
     return pagesApp(env).fetch(request);

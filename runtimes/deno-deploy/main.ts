@@ -10,12 +10,17 @@
  * It takes the relay flags of `deno task start` (`--hostname`, `--port`,
  * `$PORT`, `--motd`, the limits...); `--tcp-port` is accepted and ignored
  * (there is no TCP here), and `--redis`, `--cert` and `--key` are refused.
- * `CROSSWIRE_CHANNEL_PREFIX` sets the channel names' prefix.
+ * `CROSSWIRE_CHANNEL_PREFIX` sets the channel names' prefix. A deployment has
+ * no command line: tokens, the admin password and the server API are set
+ * with `CROSSWIRE_JWT_SECRET`, `CROSSWIRE_REQUIRE_AUTH`,
+ * `CROSSWIRE_ADMIN_PASSWORD` and `CROSSWIRE_API_KEY`.
  *
  * @module
  */
+import { accessInfo, loadAccess } from "../../cli/auth.ts";
 import { CliError, fail } from "../../cli/errors.ts";
 import { readFlags } from "../../cli/flags.ts";
+import { accessLine } from "../../cli/startup.ts";
 import { type DeployOptions, type DeployServer, serveDeploy } from "./serve.ts";
 
 /** What a Worker of the local launcher is told and answers. */
@@ -36,8 +41,11 @@ Usage: deno run -A runtimes/deno-deploy/main.ts [flags]
   --port PORT              HTTP/WebSocket port (default $PORT or 8000; Deno Deploy ignores it)
   --tcp-port, --no-tcp     accepted and ignored: there is no TCP here
 
-The relay flags of \`deno task start --help\` apply too (--motd, --allow-origin, the limits...),
-but for --redis, --cert and --key. CROSSWIRE_CHANNEL_PREFIX sets the channel names' prefix.
+The relay flags of \`deno task start --help\` apply too (--motd, --allow-origin, the limits,
+--config, the token flags, --admin-password, --api-key...), but for --redis, --cert and --key.
+CROSSWIRE_CHANNEL_PREFIX sets the channel names' prefix. Deno Deploy passes no flags: set
+CROSSWIRE_JWT_SECRET, CROSSWIRE_REQUIRE_AUTH=1, CROSSWIRE_ADMIN_PASSWORD and CROSSWIRE_API_KEY
+in its environment instead.
 `;
 
 function env(name: string): string | undefined {
@@ -50,8 +58,19 @@ function env(name: string): string | undefined {
   }
 }
 
-/** The serving options from the flags; a CliError at the first one that cannot apply here. */
-export function deployOptions(args: readonly string[]): DeployOptions & { announce: number } {
+/** What {@link deployOptions} makes of the flags: serving options, the announcer, the access line. */
+export type DeployConfig = DeployOptions & {
+  /** Seconds between server-time announcements; 0 is off. */
+  announce: number;
+  /** The line on tokens, room rules, the admin password and the API, when any is on. */
+  accessLine: string | undefined;
+};
+
+/**
+ * The serving options from the flags, with the key and config files read; a
+ * CliError at the first one that cannot apply here.
+ */
+export async function deployOptions(args: readonly string[]): Promise<DeployConfig> {
   const config = readFlags(args, env);
   if (config.redis) {
     fail("--redis (or REDIS_URL) does not apply here: isolates share a BroadcastChannel");
@@ -60,13 +79,19 @@ export function deployOptions(args: readonly string[]): DeployOptions & { announ
   // A public deployment is reached by its own domains only: any Host is its own.
   const deployed = env("DENO_DEPLOYMENT_ID") !== undefined;
   const allowedHosts = config.server.allowedHosts ?? [];
+  const access = await loadAccess(config.access, (path) => Deno.readTextFileSync(path));
+  const relay = { ...config.relay };
+  if (access.authenticate) relay.authenticate = access.authenticate;
+  if (access.rooms) relay.rooms = access.rooms;
   return {
     hostname: config.host,
     port: config.port,
-    relay: config.relay,
+    relay,
     allowOrigins: config.server.allowOrigins ?? [],
     allowedHosts: deployed && allowedHosts.length === 0 ? ["*"] : allowedHosts,
     announce: config.announceSeconds,
+    accessLine: accessLine(accessInfo(config, access)),
+    ...(config.server.apiKey === undefined ? {} : { apiKey: config.server.apiKey }),
     ...(config.server.keepaliveSeconds === undefined
       ? {}
       : { keepaliveSeconds: config.server.keepaliveSeconds }),
@@ -83,9 +108,9 @@ export function readyLine(hostname: string, port: number): string {
   return `crosswire: WebSocket on ws://${authority}/ws (web page: http://${authority}/)`;
 }
 
-/** Starts from `args`; the announcer (if any) stops with the server. */
-async function start(args: readonly string[]): Promise<DeployServer> {
-  const { announce, ...options } = deployOptions(args);
+/** Starts as `config` says; the announcer (if any) stops with the server. */
+async function start(config: DeployConfig): Promise<DeployServer> {
+  const { announce, accessLine: _, ...options } = config;
   let server: DeployServer;
   try {
     server = await serveDeploy(options);
@@ -118,7 +143,7 @@ function runInWorker(): void {
   scope.onmessage = async ({ data }) => {
     if (data.type === "start") {
       try {
-        server = await start(data.args);
+        server = await start(await deployOptions(data.args));
         scope.postMessage({
           type: "ready",
           hostname: server.addr.hostname,
@@ -137,9 +162,11 @@ function runInWorker(): void {
 
 async function runMain(args: readonly string[]): Promise<void> {
   if (args.includes("--help") || args.includes("-h")) return console.log(HELP);
+  let config: DeployConfig;
   let server: DeployServer;
   try {
-    server = await start(args);
+    config = await deployOptions(args);
+    server = await start(config);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     console.error(`crosswire: ${(error as Error).message}`);
@@ -160,6 +187,7 @@ async function runMain(args: readonly string[]): Promise<void> {
   // others drop its users now rather than after the node timeout.
   globalThis.addEventListener("unload", () => void server.relay.engine.close());
   console.log(readyLine(server.addr.hostname, server.addr.port));
+  if (config.accessLine !== undefined) console.log(`crosswire: ${config.accessLine}`);
 }
 
 if (import.meta.main) {

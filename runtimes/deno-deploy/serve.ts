@@ -2,6 +2,7 @@
 // TCP listener, no node:http), and a BroadcastChannel engine, so every isolate
 // of the deployment is a node of one relay.
 
+import { prometheusExposition } from "../../server/_metrics_prometheus.ts";
 import { upgradeWebSocket } from "hono/deno";
 import { BroadcastChannelEngine } from "../../channel/mod.ts";
 import { Relay, type RelayOptions } from "../../core/mod.ts";
@@ -19,6 +20,8 @@ export interface DeployOptions {
   channelPrefix?: string;
   /** Browser origins allowed besides the page's own (`"*"` for any). @default [] */
   allowOrigins?: readonly string[];
+  /** The bearer token for the server API and `/metrics`. @default undefined */
+  apiKey?: string;
   /** Host names answered besides localhost and IP literals (`"*"` for any). @default [] */
   allowedHosts?: readonly string[];
   /** Seconds between WebSocket pings; a peer that misses a pong is closed; 0 turns it off. @default 30 */
@@ -52,6 +55,8 @@ export async function serveDeploy(options: DeployOptions = {}): Promise<DeploySe
     upgradeWebSocket,
     upgradeOptions: { idleTimeout: options.keepaliveSeconds ?? 30 },
     allowOrigins: options.allowOrigins ?? [],
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    metrics: prometheusExposition,
     allowedHosts: [...(options.allowedHosts ?? []), hostname],
     remoteAddress: (_request, env) => {
       const address = (env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined)?.remoteAddr;

@@ -102,6 +102,27 @@ Deno.test("renderIrcShared() renders what every IRC receiver sees alike", () => 
   assert.equal(renderIrcShared({ type: "notice", ts: 0, text: "hi" }), null);
 });
 
+Deno.test("renderIrcShared() renders a kick as KICK and a topic as TOPIC; other acts are the session's", () => {
+  const kick = { type: "moderated", ts: 0, action: "kick", name: "b:b", by: "ann" } as const;
+  assert.deepEqual(renderIrcShared({ ...kick, room: "lobby", reason: "spam\r\nQUIT" }), [
+    ":ann!ann@crosswire KICK #lobby b：b :spam QUIT",
+  ]);
+  assert.deepEqual(renderIrcShared({ ...kick, room: "lobby" }), [
+    ":ann!ann@crosswire KICK #lobby b：b :kicked",
+  ]);
+  // To one user (no room), and a ban or mute: a server notice, rendered per session.
+  assert.equal(renderIrcShared(kick), null);
+  assert.equal(renderIrcShared({ ...kick, action: "mute", room: "lobby", until: 1 }), null);
+  assert.deepEqual(
+    renderIrcShared({ type: "topic", ts: 0, room: "lobby", text: "be\nkind", by: "ann" }),
+    [":ann!ann@crosswire TOPIC #lobby :be kind"],
+  );
+  assert.deepEqual(
+    renderIrcShared({ type: "topic", ts: 0, room: "lobby", text: "", by: "ann" }),
+    [":ann!ann@crosswire TOPIC #lobby :"],
+  );
+});
+
 Deno.test("renderIrcShared() never lets a line break or a control character through", () => {
   const lines = renderIrcShared({
     type: "message",

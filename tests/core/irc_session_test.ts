@@ -248,9 +248,10 @@ Deno.test("IRC: JOIN, PART, NAMES, LIST, WHO, WHOIS, TOPIC, MODE, AWAY and the r
     ":crosswire 401 ian nobody :No such nick/channel",
     ":crosswire 318 ian nobody :End of /WHOIS list.",
   ]);
-  assert.deepEqual(say(ian, "TOPIC #lobby", "TOPIC #lobby :new topic"), [
+  assert.deepEqual(say(ian, "TOPIC #lobby", "TOPIC #lobby :new topic", "TOPIC #nowhere :x"), [
     ":crosswire 331 ian #lobby :No topic is set",
-    ":crosswire 482 ian #lobby :Topics cannot be set here",
+    ":crosswire 482 ian #lobby :only admins may set a topic",
+    ":crosswire 442 ian #nowhere :You're not on that channel",
   ]);
   assert.deepEqual(
     say(
@@ -284,7 +285,7 @@ Deno.test("IRC: JOIN, PART, NAMES, LIST, WHO, WHOIS, TOPIC, MODE, AWAY and the r
     ":crosswire 302 ian :wes=+wes@crosswire",
   ]);
   assert.deepEqual(say(ian, "KICK #lobby wes", "FROB x", "VERSION"), [
-    ":crosswire 482 ian #lobby :You're not channel operator",
+    ":crosswire 482 ian #lobby :only admins may kick",
     ":crosswire 421 ian FROB :Unknown command",
     ":crosswire 351 ian crosswire-1 crosswire :crosswire relay",
   ]);

@@ -52,7 +52,7 @@ function expectResultOrRelayError<T>(
 
 const FIELDS: Record<ClientRequest["type"], { required: string[]; optional: string[] }> = {
   hello: { required: [], optional: [] },
-  login: { required: ["name"], optional: ["echo", "reclaim"] },
+  login: { required: ["name"], optional: ["token", "echo", "reclaim"] },
   nick: { required: ["name"], optional: [] },
   join: { required: ["room"], optional: ["since", "history"] },
   history: { required: [], optional: ["room", "since", "limit"] },
@@ -67,9 +67,29 @@ const FIELDS: Record<ClientRequest["type"], { required: string[]; optional: stri
   input: { required: ["line"], optional: [] },
   help: { required: [], optional: [] },
   quit: { required: [], optional: [] },
+  refresh: { required: ["token"], optional: [] },
+  oper: { required: ["password"], optional: [] },
+  kick: { required: ["name"], optional: ["reason"] },
+  ban: { required: ["target"], optional: ["minutes", "reason"] },
+  unban: { required: ["target"], optional: [] },
+  mute: { required: ["name"], optional: ["minutes", "reason"] },
+  unmute: { required: ["name"], optional: [] },
+  topic: { required: ["room"], optional: ["text"] },
 };
 
-const STRING_FIELDS = new Set(["name", "room", "to", "line", "reclaim", "after", "token"]);
+const STRING_FIELDS = new Set([
+  "name",
+  "room",
+  "to",
+  "line",
+  "reclaim",
+  "after",
+  "token",
+  "password",
+  "target",
+  "reason",
+  "text",
+]);
 
 /** A decoded position: exactly a whole offset of 0 or more and an epoch of at most 64 characters. */
 function assertPosition(value: unknown, where: string): void {
