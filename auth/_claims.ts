@@ -10,6 +10,8 @@ export const MAX_ROOM_GRANTS = 64;
 
 /** Longest `sub`, in characters. */
 export const MAX_SUBJECT_LENGTH = 256;
+/** The latest `exp` a date can hold, in seconds since the epoch. */
+const MAX_EXP = 8.64e12;
 
 // Longer than any room name (32), with room for `*`s; a longer key is a mistake.
 const MAX_PATTERN_LENGTH = 64;
@@ -36,7 +38,8 @@ export function identityFrom(claims: Record<string, unknown>): Identity {
     refuse("the token's name claim must be a string");
   }
   // JSON reads 1e999 as Infinity, which jose takes as a number: a token that never expires.
-  if (typeof exp !== "number" || !Number.isFinite(exp)) {
+  // Past 8.64e12 seconds no date can hold it (a JavaScript Date ends there).
+  if (typeof exp !== "number" || !Number.isFinite(exp) || exp > MAX_EXP) {
     refuse("the token's exp claim is not a valid time");
   }
   const identity: Identity = {

@@ -4,6 +4,7 @@
 // exactly one of these shapes is dropped without a word: another program may
 // share the channel names, and a node of another version may send more.
 
+import { isId, isObj, isTextUpTo, isTime, type Obj } from "../core/_wire_guards.ts";
 import type { Envelope, Parked, Ruling } from "../core/mod.ts";
 import { isKept, readRuling } from "../core/_rulings.ts";
 import type { StampedRuling } from "./_rulings.ts";
@@ -93,27 +94,11 @@ export type NodeItem =
   /** The answer to a `take`: the session, or nothing when the node does not have it. */
   | { t: "taken"; id: number; handover?: Handover };
 
-/** The longest id, key, name, room or token accepted (every real one is far shorter). */
-const MAX_ID = 1024;
 /** The longest text accepted in an event (the relay's own limits are far lower). */
 const MAX_TEXT = 16 * 1024 * 1024;
 
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_ID;
-}
-
 function isText(value: unknown): value is string {
-  return typeof value === "string" && value.length <= MAX_TEXT;
-}
-
-function isTime(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
+  return isTextUpTo(value, MAX_TEXT);
 }
 
 function isCount(value: unknown): value is number {

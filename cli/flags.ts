@@ -397,5 +397,14 @@ function accessOptions(
     "--admin-password",
     env("CROSSWIRE_ADMIN_PASSWORD"),
   );
-  if (password !== undefined) relay.adminPassword = password;
+  if (password !== undefined) {
+    // Guessing is slowed per address, not stopped: a short password falls to a patient crowd.
+    if ([...password].length < 12) {
+      const from = flags["admin-password"] === undefined
+        ? "CROSSWIRE_ADMIN_PASSWORD"
+        : "--admin-password";
+      fail(`${from} must be at least 12 characters (make one with: openssl rand -base64 18)`);
+    }
+    relay.adminPassword = password;
+  }
 }

@@ -2,32 +2,17 @@
 // which are in force, and the check every ruling from another node passes
 // (it arrived over a wire, so its shape is untrusted).
 
+import { isId, isObj, isTextUpTo, isTime } from "./_wire_guards.ts";
 import type { Ruling } from "./engine.ts";
 
 /** A ruling that is kept (a ban, a mute, a topic); a kick is not. */
 export type KeptRuling = Exclude<Ruling, { kind: "kick" }>;
 
-/** The longest name, address, room or moderator accepted from the wire (real ones are far shorter). */
-const MAX_ID = 1024;
 /** The longest reason or topic accepted from the wire (the relay's own limit is far lower). */
 const MAX_TEXT = 16 * 1024;
 
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_ID;
-}
-
 function isText(value: unknown): value is string {
-  return typeof value === "string" && value.length <= MAX_TEXT;
-}
-
-function isTime(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
+  return isTextUpTo(value, MAX_TEXT);
 }
 
 /** The name target in `value`, when it is one: a fresh object with only that field. */

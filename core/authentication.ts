@@ -2,6 +2,7 @@
 // when the server allows that), a token replaced on a live connection, a token
 // that runs out, and the operator password.
 
+import { addressKey } from "./admission.ts";
 import type { Authenticator, Identity } from "./auth.ts";
 import type { RelayCounters } from "./counters.ts";
 import type { MaybePromise } from "./engine.ts";
@@ -9,8 +10,14 @@ import { CloseCode, RelayError } from "./errors.ts";
 import type { Reply } from "./reply.ts";
 import type { Session } from "./session.ts";
 
+/** The latest time a date can hold, in milliseconds since the epoch. */
+const MAX_DATE = 8.64e15;
 /** Wrong operator passwords after which a connection is closed. */
 const MAX_OPER_FAILURES = 3;
+/** Wrong operator passwords from one address after which it may not try for a while. */
+const MAX_ADDRESS_FAILURES = 10;
+/** How long an address's wrong passwords count against it. */
+const ADDRESS_PENALTY_MS = 10 * 60_000;
 
 /** What {@link Authentication} needs from the relay. */
 export interface AuthenticationHost {
@@ -26,6 +33,8 @@ export interface AuthenticationHost {
 export class Authentication {
   #host: AuthenticationHost;
   #password: Uint8Array | undefined;
+  // Wrong operator passwords by address: many connections must not mean many guesses.
+  #failures = new Map<string, { count: number; until: number }>();
 
   constructor(host: AuthenticationHost) {
     this.#host = host;
@@ -117,6 +126,13 @@ export class Authentication {
     );
   }
 
+  /** Forgets addresses whose wrong operator passwords no longer count. */
+  sweepFailures(now: number): void {
+    for (const [address, failed] of this.#failures) {
+      if (failed.until <= now) this.#failures.delete(address);
+    }
+  }
+
   /** `/oper PASSWORD`: the session becomes an admin when the password is right. */
   oper(reply: Reply, password: string): void {
     const session = reply.session;
@@ -124,11 +140,27 @@ export class Authentication {
     if (expected === undefined) {
       throw new RelayError("forbidden", "this server has no operator password");
     }
+    const now = this.#host.now();
+    const address = session.remoteAddress === undefined
+      ? undefined
+      : addressKey(session.remoteAddress);
+    const failed = address === undefined ? undefined : this.#failures.get(address);
+    if (failed !== undefined && failed.until > now && failed.count >= MAX_ADDRESS_FAILURES) {
+      const minutes = Math.ceil((failed.until - now) / 60_000);
+      throw new RelayError(
+        "rate_limited",
+        `too many wrong operator passwords from your address; try again in ${minutes} minutes`,
+      );
+    }
     if (sameBytes(expected, new TextEncoder().encode(password))) {
       session.oper = true;
       session.operFailures = 0;
       reply.send({ type: "notice", ts: this.#host.now(), text: "You are now an operator." });
       return;
+    }
+    if (address !== undefined) {
+      const count = failed !== undefined && failed.until > now ? failed.count + 1 : 1;
+      this.#failures.set(address, { count, until: now + ADDRESS_PENALTY_MS });
     }
     if (++session.operFailures >= MAX_OPER_FAILURES) {
       throw new RelayError("forbidden", "wrong operator password, too many times", {
@@ -149,6 +181,9 @@ export class Authentication {
     return verifying.then((identity) => {
       if (!(identity.expires > this.#host.now())) {
         throw new RelayError("auth_failed", "the token has expired");
+      }
+      if (!(identity.expires <= MAX_DATE)) {
+        throw new RelayError("auth_failed", "the token's expiry is not a valid time");
       }
       return identity;
     }).catch((error: unknown) => {

@@ -51,9 +51,9 @@ export interface Traffic {
   messagesIn: number;
   /** Bytes received. */
   bytesIn: number;
-  /** Messages (frames or lines) queued for sending. */
+  /** Messages (frames or lines) the transport took to send. */
   messagesOut: number;
-  /** Bytes queued for sending. */
+  /** Bytes the transport took to send. */
   bytesOut: number;
 }
 
@@ -109,11 +109,11 @@ export class RelayCounters {
   get bytesIn(): PerTransport {
     return sum(this.traffic, "bytesIn");
   }
-  /** Messages (frames or lines) queued for sending, by transport. */
+  /** Messages (frames or lines) the transport took to send, by transport. */
   get messagesOut(): PerTransport {
     return sum(this.traffic, "messagesOut");
   }
-  /** Bytes queued for sending, by transport. */
+  /** Bytes the transport took to send, by transport. */
   get bytesOut(): PerTransport {
     return sum(this.traffic, "bytesOut");
   }

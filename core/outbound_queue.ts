@@ -29,6 +29,11 @@ export class OutboundQueue {
    * @default false
    */
   batchText = false;
+  /**
+   * @internal Where what the transport takes is counted (messages and bytes
+   * out): once per drain, not once per frame queued.
+   */
+  meter: { messagesOut: number; bytesOut: number } | undefined;
 
   /** Bytes queued and not yet taken by the transport. */
   get bytes(): number {
@@ -57,6 +62,16 @@ export class OutboundQueue {
 
   /** Removes and returns everything queued, oldest first. */
   take(): Frame[] {
+    const meter = this.meter;
+    if (meter !== undefined) {
+      meter.messagesOut += this.#frames.length;
+      meter.bytesOut += this.#bytes;
+    }
+    return this.drop();
+  }
+
+  /** Removes everything queued without sending it (the connection is gone or overflowed). */
+  drop(): Frame[] {
     const frames = this.#frames;
     this.#frames = [];
     this.#bytes = 0;

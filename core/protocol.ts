@@ -6,6 +6,7 @@
  */
 import { RelayError } from "./errors.ts";
 import type { ErrorCode } from "./errors.ts";
+import { tooStructured } from "./_structure.ts";
 import {
   type AdminRequest,
   decodeAdminRequest,
@@ -616,29 +617,6 @@ export type ClientRequest =
 
 type Fields = Record<string, unknown>;
 
-/** JSON messages longer than this must be files: a few fields and one long base64 string. */
-const LARGE_MESSAGE = 64 * 1024;
-/** Structure in a large message: a file request has a few dozen marks; 125,000 keys have 500,000. */
-const MAX_LARGE_STRUCTURE = 256;
-
-// Parsing a large message with much structure (many keys, long arrays of empty objects)
-// costs far more than its bytes suggest; base64 has no quote, brace, bracket, comma or
-// colon, so counting them finds such messages before parsing.
-function tooStructured(json: string): boolean {
-  let marks = 0;
-  for (let i = 0; i < json.length; i++) {
-    switch (json.charCodeAt(i)) {
-      case 0x22: // "
-      case 0x2c: // ,
-      case 0x3a: // :
-      case 0x5b: // [
-      case 0x7b: // {
-        if (++marks > MAX_LARGE_STRUCTURE) return true;
-    }
-  }
-  return false;
-}
-
 // A request's `ref`, when it is a string of at most 64 characters.
 function refOf(fields: Fields): string | undefined {
   const ref = Object.hasOwn(fields, "ref") ? fields.ref : undefined;
@@ -749,7 +727,7 @@ function content(fields: Fields, ref: string | undefined): Content {
  * on the error so the reply can carry it.
  */
 export function decodeRequest(json: string): ClientRequest {
-  if (json.length > LARGE_MESSAGE && tooStructured(json)) {
+  if (tooStructured(json)) {
     fail("a message this large must be a file: publish or direct with data");
   }
   let parsed: unknown;

@@ -376,6 +376,7 @@ export class Relay {
     this.#users.sweep(now);
     this.#resumption.sweep(now);
     this.#moderation.sweep(now);
+    this.#authentication.sweepFailures(now);
     this.engine.sweep(now);
   }
 

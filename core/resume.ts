@@ -67,7 +67,7 @@ export class Resumption {
     if (!users.mayKeep(session.remoteAddress, windowMs)) return false;
     // What it had not read yet is gone with its connection (the history has it), once
     // a transport closing it has written its last notice.
-    queueMicrotask(() => session.outbound.take());
+    queueMicrotask(() => session.outbound.drop());
     const parked: Parked = {
       node: engine.node,
       session: session.id,

@@ -116,8 +116,11 @@ export interface SessionHost {
  */
 export type SessionState = "new" | "ready" | "closed";
 
-/** Errors that end a session with nothing kept for it to resume. */
-const ENDS_FOR_GOOD = new Set(["kicked", "banned", "token_expired"]);
+/**
+ * Errors that end a session with nothing kept for it to resume (`forbidden`
+ * closes only after wrong operator passwords: a resume would reset the count).
+ */
+const ENDS_FOR_GOOD = new Set(["kicked", "banned", "token_expired", "forbidden"]);
 
 /** Requests that may wait behind one the backplane is answering. */
 const MAX_WAITING = 256;
@@ -209,7 +212,7 @@ export class Session {
     this.#lastActive = host.now();
     this.#pausedAtOpen = this.#pausedAtActive = this.#pausedSeen = host.clock.pausedMs;
     this.#rate = new RateLimiter(host.rateLimits, this.#lastActive);
-    this.#traffic = host.counters
+    this.#traffic = this.outbound.meter = host.counters
       .traffic[port.framing === "lines" ? "tcp" : port.framing === "irc" ? "irc" : "websocket"];
     if (port.framing === "lines" || port.framing === "irc") {
       this.#format = WireFormat.TextLine;
@@ -389,9 +392,6 @@ export class Session {
 
   // Queues a frame, waking the transport, and watches for a consumer falling behind.
   #queue(frame: Frame): number {
-    const traffic = this.#traffic;
-    traffic.messagesOut++;
-    traffic.bytesOut += frame.bytes;
     const queue = this.outbound;
     if (queue.push(frame)) this.#port.wake(queue);
     const soft = this.#host.limits.maxQueuedBytes;
@@ -509,7 +509,7 @@ export class Session {
     this.#overflowing = false;
     if (this.#state === "closed") return;
     // Its queue is what overflowed, so drop it rather than add to it.
-    this.outbound.take();
+    this.outbound.drop();
     this.#closeWith(
       new RelayError("slow_consumer", "you were not reading fast enough and fell too far behind", {
         closeCode: CloseCode.slowConsumer,
@@ -658,10 +658,10 @@ export class Session {
   // The IRC side of this session from now on: IRC lines out, 512-byte lines in.
   #startIrc(): IrcSession {
     this.#format = WireFormat.IrcLine;
-    this.#traffic = this.#host.counters.traffic.irc;
+    this.#traffic = this.outbound.meter = this.#host.counters.traffic.irc;
     this.#lines!.maxLineBytes = IRC_LINE_BYTES;
     // Text mode's greeting, when the transport has not sent it yet: IRC has no use for it.
-    if (this.outbound.length > 0) this.outbound.take();
+    if (this.outbound.length > 0) this.outbound.drop();
     return this.#irc = new IrcSession(this, this.#host, (frame) => {
       if (this.#state !== "closed") this.#queue(frame);
     });

@@ -17,6 +17,9 @@ function taken(name: string, claim: Extract<NameClaim, { ok: false }>): RelayErr
   return new RelayError("name_taken", message);
 }
 
+// What the server API says is signed "server": no user may look like it.
+const SERVER_KEY = nameKey("server");
+
 function newToken(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
@@ -179,9 +182,15 @@ export class Users {
     }
   }
 
-  // The name's key, unless another session on this node has it.
+  // The name's key, unless another session on this node has it, or it is the server API's.
   #check(session: Session, name: string): string {
     const key = nameKey(name);
+    if (key === SERVER_KEY) {
+      throw new RelayError(
+        "name_taken",
+        `the name "${name}" is the server's own (its API speaks under it); try another`,
+      );
+    }
     const holder = this.#local.get(key);
     if (holder !== undefined && holder !== session) {
       throw taken(name, { ok: false, holder: holder.name!, held: false });

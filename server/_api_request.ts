@@ -1,6 +1,7 @@
 // Reading a server API request: the JSON body and the query, each field
 // checked for its type, with a message that names the field.
 
+import { tooStructured } from "../core/_structure.ts";
 import type { Context } from "hono";
 import { type ApiContent, RelayError } from "../core/mod.ts";
 
@@ -14,8 +15,12 @@ function bad(message: string): never {
 /** The body as a JSON object whose keys are all among `allowed`; `bad_json` / `bad_message`. */
 export async function jsonBody(c: Context, allowed: readonly string[]): Promise<Fields> {
   let body: unknown;
+  const text = await c.req.text();
+  if (tooStructured(text)) {
+    bad('a body this large must be a file: one base64 "data" string and a few fields');
+  }
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch {
     throw new RelayError("bad_json", 'the body must be JSON, e.g. {"room":"lobby","text":"hi"}');
   }

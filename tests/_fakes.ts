@@ -6,11 +6,13 @@ import {
   decodeBinaryFrame,
   type Engine,
   type Frame,
+  type Identity,
   MemoryEngine,
   type OutboundQueue,
   type Port,
-  type Relay,
+  Relay,
   RelayError,
+  type RelayOptions,
   type Session,
 } from "../core/mod.ts";
 
@@ -271,4 +273,36 @@ export function said(events: Received[]): unknown[] {
 /** The position a message event carries. */
 export function at(event: Received | undefined): { offset: number; epoch: string } {
   return { offset: event!.offset as number, epoch: event!.epoch as string };
+}
+
+/**
+ * A relay whose tokens are the keys of `identities` (a stand-in verifier: a
+ * missing key is a bad signature), with a clock the test moves.
+ */
+export function relayWithTokens(
+  identities: Record<string, Partial<Identity>>,
+  options: RelayOptions = {},
+): { relay: Relay; clock: { now: () => number; set(t: number): void } } {
+  const clock = fakeClock();
+  const relay = new Relay({
+    now: clock.now,
+    authenticate: (token) => {
+      const found = identities[token];
+      if (found === undefined) {
+        return Promise.reject(
+          new RelayError("auth_failed", "the token's signature does not verify"),
+        );
+      }
+      const subject = found.subject ?? token;
+      return Promise.resolve({
+        subject,
+        name: found.name ?? subject,
+        admin: found.admin ?? false,
+        expires: found.expires ?? clock.now() + 3_600_000,
+        ...(found.rooms === undefined ? {} : { rooms: found.rooms }),
+      });
+    },
+    ...options,
+  });
+  return { relay, clock };
 }

@@ -237,6 +237,14 @@ Deno.test("POST /api/publish: bad requests are 400 naming the field, big ones 41
   assertError(await publish(huge), 413, "too_large", new RegExp(`${frameLimit} bytes`));
 });
 
+Deno.test("POST /api/publish: a large body full of structure is refused before it is parsed", async () => {
+  await using server = await startServerWith({ apiKey: KEY });
+  // 90 KB of empty arrays: within the body limit, far more costly to parse than a file.
+  const nested = `{"room":"lobby","text":"x","pad":[${"[],".repeat(30_000)}[]]}`;
+  const answer = await call(server, "/api/publish", nested);
+  assertError(answer, 400, "bad_message", /must be a file/);
+});
+
 Deno.test("POST /api/direct: a user hears it privately; nobody online is 404", async () => {
   await using server = await startServerWith({ apiKey: KEY });
   await using ann = await WsJsonClient.login(server.wsUrl, "ann");

@@ -58,6 +58,11 @@ Deno.test("readFlags() refuses token flags that cannot work, each with one line"
       "--api-key must be at least 16 characters (make one with: openssl rand -hex 32)",
     ],
     [
+      ["--admin-password", "sesame"],
+      {},
+      "--admin-password must be at least 12 characters (make one with: openssl rand -base64 18)",
+    ],
+    [
       ["--api-key", "has spaces and !bangs"],
       {},
       "--api-key may hold only letters, digits and - . _ ~ + / (then = at the end); " +
@@ -98,12 +103,19 @@ Deno.test("readFlags() takes secrets from CROSSWIRE_* variables; a flag wins ove
   assert.equal(fromEnv.relay.requireAuth, true);
 
   const fromFlags = flags(
-    ["--jwt-secret", `${SECRET}2`, "--api-key", `${API_KEY}2`, "--admin-password", "other"],
+    [
+      "--jwt-secret",
+      `${SECRET}2`,
+      "--api-key",
+      `${API_KEY}2`,
+      "--admin-password",
+      "another password",
+    ],
     env,
   );
   assert.deepEqual(fromFlags.access.tokens?.key, { secret: `${SECRET}2` });
   assert.equal(fromFlags.server.apiKey, `${API_KEY}2`);
-  assert.equal(fromFlags.relay.adminPassword, "other");
+  assert.equal(fromFlags.relay.adminPassword, "another password");
 
   // Empty variables count as unset (as compose files write them): everything stays off.
   const empty = flags([], {

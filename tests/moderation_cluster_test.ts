@@ -7,7 +7,7 @@ import { TcpLineClient, within, WsJsonClient } from "./_helpers.ts";
 import { cliNode, redisMissing, startRedis } from "./_redis.ts";
 
 const ignore = redisMissing();
-const FLAGS = ["--admin-password", "open sesame"];
+const FLAGS = ["--admin-password", "open sesame 1"];
 
 Deno.test({
   name: "moderation cluster: a telnet operator on node A kicks, mutes and bans users on node B",
@@ -18,7 +18,7 @@ Deno.test({
   await using a = await cliNode(redis, prefix, FLAGS);
   await using b = await cliNode(redis, prefix, FLAGS);
   await using op = await TcpLineClient.login(a.tcpPort, "op");
-  await op.send("/oper open sesame");
+  await op.send("/oper open sesame 1");
   await op.expect("-!- You are now an operator.");
   await using watcher = await WsJsonClient.login(b.wsUrl, "watcher");
   await using tess = await TcpLineClient.login(b.tcpPort, "tess");

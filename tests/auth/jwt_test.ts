@@ -138,6 +138,12 @@ Deno.test("createJwtVerifier() requires exp and sub", async () => {
     secretKey,
   );
   await refused(verify, forever, "the token's exp claim is not a valid time");
+  // Past 8.64e12 seconds no date holds it: refused, not a crash when the expiry is shown.
+  await refused(
+    verify,
+    await hs256({ sub: "user-1", exp: 9e12 }),
+    "the token's exp claim is not a valid time",
+  );
 });
 
 Deno.test("createJwtVerifier() refuses a sub that is not a string of 1 to 256 characters, or a name that is not a string", async () => {

@@ -3,39 +3,12 @@
 // in JSON and in text mode.
 
 import assert from "node:assert/strict";
-import { type Identity, Relay, RelayError, type RelayOptions } from "../../mod.ts";
-import { errorOf, FakeClient, fakeClock, ofType } from "../_fakes.ts";
+import { Relay } from "../../mod.ts";
+import { errorOf, FakeClient, ofType, relayWithTokens } from "../_fakes.ts";
 
 const HOUR = 3_600_000;
 
-/** A relay whose tokens are names in `identities` (with a clock the test moves). */
-function relayWith(
-  identities: Record<string, Partial<Identity>>,
-  options: RelayOptions = {},
-) {
-  const clock = fakeClock();
-  const relay = new Relay({
-    now: clock.now,
-    authenticate: (token) => {
-      const found = identities[token];
-      if (found === undefined) {
-        return Promise.reject(
-          new RelayError("auth_failed", "the token's signature does not verify"),
-        );
-      }
-      const subject = found.subject ?? token;
-      return Promise.resolve({
-        subject,
-        name: found.name ?? subject,
-        admin: found.admin ?? false,
-        expires: found.expires ?? clock.now() + HOUR,
-        ...(found.rooms === undefined ? {} : { rooms: found.rooms }),
-      });
-    },
-    ...options,
-  });
-  return { relay, clock };
-}
+const relayWith = relayWithTokens;
 
 /** Lets the stand-in verifier's promise settle (a macrotask: the relay's chain then runs). */
 function settle(): Promise<void> {
@@ -300,4 +273,71 @@ Deno.test("oper: the right password makes an admin; wrong ones are refused, then
   }
   assert.equal(bob.session.state, "closed");
   assert.ok(!bob.session.admin);
+});
+
+Deno.test("names: nobody may take the name the server API speaks under, by name or token", async () => {
+  const { relay } = relayWith({ t1: { name: "Server" } });
+  const text = new FakeClient(relay, "lines");
+  text.lines();
+  text.type("server\r\n");
+  assert.ok(
+    text.lines().some((line) => line.includes("error name_taken") && line.includes("server's own")),
+  );
+  const json = new FakeClient(relay, "frames");
+  json.send({ type: "login", name: "SERVER" });
+  assert.equal(errorOf(json.events()).code, "name_taken");
+  const token = await tokenUser(relay, "t1");
+  assert.equal(errorOf(token.events()).code, "name_taken");
+  const ann = new FakeClient(relay, "frames");
+  ann.send({ type: "login", name: "ann" });
+  ann.events();
+  ann.send({ type: "nick", name: "server" });
+  assert.equal(errorOf(ann.events()).code, "name_taken");
+});
+
+Deno.test("tokens: an identity whose expiry no date can hold is refused", async () => {
+  const { relay } = relayWith({ far: { name: "ann", expires: 9e15 } });
+  const client = await tokenUser(relay, "far");
+  assert.equal(errorOf(client.events()).code, "auth_failed");
+});
+
+Deno.test("oper: one address gets 10 wrong passwords per 10 minutes, however many connections", () => {
+  const clock = { t: 1_700_000_000_000 };
+  const relay = new Relay({ adminPassword: "correct horse", now: () => clock.t });
+  const port = { framing: "frames" as const, wake: () => {}, close: () => {} };
+  const guesser = (address: string) => {
+    const session = relay.connect(port, { remoteAddress: address });
+    session.receiveText('{"type":"login","name":"g' + crypto.randomUUID().slice(0, 8) + '"}');
+    session.outbound.take();
+    return session;
+  };
+  const lastError = (session: ReturnType<typeof guesser>) =>
+    session.outbound.take().map((frame) => JSON.parse(frame.data as string)).at(-1);
+  for (let i = 0; i < 10; i++) {
+    const session = guesser("127.0.0.5");
+    session.receiveText(`{"type":"oper","password":"guess ${i}"}`);
+    assert.equal(lastError(session).code, "forbidden");
+  }
+  const tired = guesser("127.0.0.5");
+  tired.receiveText('{"type":"oper","password":"correct horse"}');
+  assert.equal(lastError(tired).code, "rate_limited", "even the right one waits");
+  assert.ok(!tired.admin);
+  const other = guesser("127.0.0.6");
+  other.receiveText('{"type":"oper","password":"correct horse"}');
+  assert.ok(other.admin, "another address is not held back");
+  clock.t += 10 * 60_000 + 1;
+  relay.sweep();
+  const later = guesser("127.0.0.5");
+  later.receiveText('{"type":"oper","password":"correct horse"}');
+  assert.ok(later.admin);
+});
+
+Deno.test("oper: a connection closed for wrong passwords is not kept for a resume", () => {
+  const relay = new Relay({ adminPassword: "correct horse" });
+  const bob = new FakeClient(relay, "frames");
+  bob.send({ type: "login", name: "bob" });
+  bob.events();
+  for (let i = 0; i < 3; i++) bob.send({ type: "oper", password: `guess${i}` });
+  assert.equal(bob.session.state, "closed");
+  assert.equal(relay.stats().parked, 0);
 });

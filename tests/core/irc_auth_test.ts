@@ -4,36 +4,10 @@
 // is in tests/irc_auth_test.ts.
 
 import assert from "node:assert/strict";
-import { FakeClient, fakeClock, jsonUser, ofType } from "../_fakes.ts";
-import { CloseCode, type Identity, Relay, RelayError, type RelayOptions } from "../../mod.ts";
+import { FakeClient, jsonUser, ofType, relayWithTokens } from "../_fakes.ts";
+import { CloseCode, Relay } from "../../mod.ts";
 
-const HOUR = 3_600_000;
-
-/** A relay whose tokens are the keys of `identities` (with a clock the test moves). */
-function relayWith(identities: Record<string, Partial<Identity>>, options: RelayOptions = {}) {
-  const clock = fakeClock();
-  const relay = new Relay({
-    now: clock.now,
-    authenticate: (token) => {
-      const found = identities[token];
-      if (found === undefined) {
-        return Promise.reject(
-          new RelayError("auth_failed", "the token's signature does not verify"),
-        );
-      }
-      const subject = found.subject ?? token;
-      return Promise.resolve({
-        subject,
-        name: found.name ?? subject,
-        admin: found.admin ?? false,
-        expires: found.expires ?? clock.now() + HOUR,
-        ...(found.rooms === undefined ? {} : { rooms: found.rooms }),
-      });
-    },
-    ...options,
-  });
-  return { relay, clock };
-}
+const relayWith = relayWithTokens;
 
 /**
  * Lines `client` receives until one matches `done`, letting the relay's

@@ -79,6 +79,7 @@ export class ServerProcess {
   #peakRssKiB = 0;
   #lastMemory: Memory = { rssKiB: 0, hwmKiB: 0 };
   #tails = { stdout: "", stderr: "" };
+  #watchers = new Set<(text: string, stream: "stdout" | "stderr") => void>();
   #status: Promise<Deno.CommandStatus>;
 
   private constructor(
@@ -216,11 +217,23 @@ export class ServerProcess {
     return this.#tails[stream].trim();
   }
 
+  /**
+   * Calls `watcher` with everything the server writes to stdout or stderr from
+   * now on, piece by piece as it comes (a piece may end mid-line); the returned
+   * function stops it. For attacks that must see all the output, not the tail.
+   */
+  watchOutput(watcher: (text: string, stream: "stdout" | "stderr") => void): () => void {
+    this.#watchers.add(watcher);
+    return () => this.#watchers.delete(watcher);
+  }
+
   async #drain(stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array>) {
     const decoder = new TextDecoder();
     try {
       for await (const chunk of readable) {
-        const text = this.#tails[stream] + decoder.decode(chunk, { stream: true });
+        const piece = decoder.decode(chunk, { stream: true });
+        for (const watcher of this.#watchers) watcher(piece, stream);
+        const text = this.#tails[stream] + piece;
         this.#tails[stream] = text.slice(-TAIL_BYTES);
       }
     } catch { /* closed */ }

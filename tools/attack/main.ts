@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { parseRuntimes, prepareRuntime, type RuntimeName } from "../../bench/_runtimes.ts";
 import { type Attack, type AttackContext, killHelpers, mib, type Observation } from "./_attack.ts";
+import { AUTH_ATTACKS } from "./auth.ts";
 import { Canary, type CanaryReport } from "./_canary.ts";
 import { delay, destroyAllSockets } from "./_net.ts";
 import { raiseFileLimit, ServerProcess } from "./_server.ts";
@@ -79,6 +80,7 @@ const ATTACKS: readonly Attack[] = [
   resumeParking,
   resumeTokens,
   ...IRC_ATTACKS,
+  ...AUTH_ATTACKS,
 ];
 
 /** One attack's outcome. */
