@@ -127,7 +127,9 @@ Deno.test({
         // The telnet operator kicks the page's user, then bans the name.
         await op.send("/kick bob testing");
         await op.expect("-!- [support-eu] bob was kicked by op (testing)");
-        await page.locator("#log .line.error", { hasText: "You were kicked by op" }).waitFor();
+        // The page says it in the log (and again once the connection has closed).
+        await page.locator("#log .line.error", { hasText: "You were kicked by op" }).first()
+          .waitFor();
         await page.locator('#status[data-state="offline"]').waitFor();
         await op.send("/ban bob 5");
         await op.expect((line) => line.startsWith("-!- bob is banned until"));
