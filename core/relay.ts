@@ -164,16 +164,6 @@ export class Relay {
     this.#admission = new Admission(limits);
     // An address may have as many names kept as it may have connections.
     this.#users = new Users(engine, limits.nameGraceMs, limits.maxConnectionsPerAddress, now);
-    this.#moderation = new Moderation({
-      engine,
-      now,
-      counters: this.counters,
-      users: this.#users,
-      get rooms() {
-        return rooms;
-      },
-      sessions: () => this.#sessions,
-    });
     const permissions = this.#permissions = new Permissions({
       policies: options.rooms ?? {},
       now,
@@ -185,6 +175,14 @@ export class Relay {
       now,
       closing: () => this.#closing,
       maxMembers: (room) => permissions.policy(room)?.maxMembers,
+    });
+    this.#moderation = new Moderation({
+      engine,
+      now,
+      counters: this.counters,
+      users: this.#users,
+      rooms,
+      sessions: () => this.#sessions,
     });
     this.#authentication = new Authentication({
       authenticate: options.authenticate,
