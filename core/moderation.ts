@@ -48,6 +48,7 @@ export interface ModerationHost {
 /** Kicks, bans, mutes and topics. */
 export class Moderation {
   #host: ModerationHost;
+  // Both by rulingKey: `ban:name:KEY`, `ban:address:ADDRESS`, `mute:name:KEY`.
   #bans = new Map<string, Sanction>();
   #mutes = new Map<string, Sanction>();
   #topics = new Map<string, Extract<Ruling, { kind: "topic" }>>();
@@ -87,7 +88,7 @@ export class Moderation {
   /** When `session`'s mute ends, if it is muted now. */
   mutedUntil(session: Session): number | undefined {
     if (this.#mutes.size === 0 || session.name === undefined) return undefined;
-    const mute = this.#mutes.get(nameKey(session.name));
+    const mute = this.#mutes.get(`mute:name:${nameKey(session.name)}`);
     return mute !== undefined && mute.until > this.#host.now() ? mute.until : undefined;
   }
 
@@ -228,11 +229,8 @@ export class Moderation {
       return;
     }
     const map = ruling.kind === "ban" ? this.#bans : this.#mutes;
-    const key = ruling.kind === "ban" ? rulingKey(ruling) : ruling.target.name;
-    if ("name" in ruling.target || ruling.kind === "ban") {
-      if (ruling.until <= now) map.delete(key);
-      else map.set(key, ruling);
-    }
+    if (ruling.until <= now) map.delete(rulingKey(ruling));
+    else map.set(rulingKey(ruling), ruling);
   }
 
   // This node's sessions a ruling is about: the name's holder, or everyone from the address.
